@@ -1,0 +1,88 @@
+"""The course directory: nbgrader's configuration and folder layout, loaded once.
+
+nbgrader's CourseDirectory owns the layout ``{step}/{student}/{assignment}``; this module
+only adds the folder the pipeline stages its intermediate notebooks in (``.grading/``)
+and a logger that keeps nbgrader's chatter in a file instead of on the console.
+"""
+
+import glob
+import logging
+import os
+import sys
+
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+ASSIGNMENT = "attention"
+
+# Steps of the pipeline, in order. The first three are nbgrader's own folders; the
+# staged ones hold a submission between the steps of grading (see grading.pipeline).
+STAGED_SUBMITTED = os.path.join(".grading", "submitted")  # read and normalised by intake
+STAGED_SANITIZED = os.path.join(".grading", "sanitized")  # test cells restored, not yet run
+STAGED_EXECUTED = os.path.join(".grading", "executed")  # run by a worker, not yet recorded
+
+
+class Course:
+    """A course root with nbgrader_config.py, source/, release/, submitted/, autograded/, feedback/."""
+
+    def __init__(self, root=".", assignment=ASSIGNMENT, config=None):
+        self.root = os.path.abspath(root)
+        self.assignment = assignment
+        cfg = Config()
+        if os.path.exists(os.path.join(self.root, "nbgrader_config.py")):
+            cfg.merge(PyFileConfigLoader("nbgrader_config.py", path=self.root).load_config())
+        cfg.CourseDirectory.root = self.root
+        if config is not None:
+            cfg.merge(config)
+        self.config = cfg
+        self.coursedir = CourseDirectory(config=cfg)
+        self.log = _file_logger(os.path.join(self.root, ".grading", "grading.log"))
+        _put_python_scripts_on_path()
+
+    def path(self, step, student="."):
+        """Folder of this assignment at a step (``source``, ``submitted``, ...) for a student."""
+        return self.coursedir.format_path(step, student, self.assignment)
+
+    @property
+    def db_url(self):
+        return self.coursedir.db_url
+
+    @property
+    def notebook(self):
+        """Name (without .ipynb) of the assignment's notebook in release/."""
+        found = sorted(glob.glob(os.path.join(self.path(self.coursedir.release_directory), "*.ipynb")))
+        if len(found) != 1:
+            raise RuntimeError(f"expected one notebook in {self.path('release')}, found {len(found)}: "
+                               "run the release step first")
+        return os.path.splitext(os.path.basename(found[0]))[0]
+
+    def notebook_path(self, step, student="."):
+        return os.path.join(self.path(step, student), self.notebook + ".ipynb")
+
+    def students(self):
+        """Student ids: the folders under submitted/."""
+        base = os.path.join(self.root, self.coursedir.submitted_directory)
+        if not os.path.isdir(base):
+            return []
+        return sorted(name for name in os.listdir(base)
+                      if os.path.isdir(os.path.join(base, name)) and not name.startswith("."))
+
+
+def _put_python_scripts_on_path():
+    """nbgrader runs `alembic` (and kernels run `python`) by name: use this environment's."""
+    scripts = os.path.dirname(sys.executable)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
+def _file_logger(path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    logger = logging.getLogger(f"grading.nbgrader.{path}")
+    if not logger.handlers:
+        handler = logging.FileHandler(path)
+        handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s] %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger

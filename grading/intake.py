@@ -1,0 +1,123 @@
+"""Read each submission the way a person would, and stage a copy nbgrader can grade.
+
+nbgrader gives up on a student whose notebook is not valid JSON, whose folder is empty or
+whose notebook has another name, and the rest of the log has to explain why. Intake looks
+at ``submitted/<student>/<assignment>/`` first and stages, under ``.grading/submitted/``:
+
+* the notebook as submitted (converted to nbformat 4 if older, small schema slips repaired);
+* or the notebook under another name, when it is the only one (with a note);
+* or, when there is nothing gradable, the blank release with a note at the top, so the
+  student still gets a gradebook row, a feedback file and a reason (every cell scores 0).
+
+The instructor's submitted/ folder is never modified.
+"""
+
+import os
+import shutil
+from dataclasses import dataclass, field
+
+import nbformat
+
+from .course import STAGED_SUBMITTED
+from .preprocessors.restore_locked_cells import record_event
+
+
+@dataclass
+class Intake:
+    student: str
+    problems: list = field(default_factory=list)
+    graded_as_blank: bool = False
+
+
+def stage_submission(course, student):
+    """Stage ``student``'s submission for grading; return what was found wrong with it."""
+    intake = Intake(student)
+    source = course.path(course.coursedir.submitted_directory, student)
+    dest = course.path(STAGED_SUBMITTED, student)
+    shutil.rmtree(dest, ignore_errors=True)
+    os.makedirs(dest)
+
+    nb = None
+    expected = course.notebook + ".ipynb"
+    if not os.path.isdir(source):
+        intake.problems.append(f"no {course.assignment}/ folder in submitted/{student}/")
+    else:
+        names = sorted(name for name in os.listdir(source) if name.endswith(".ipynb"))
+        chosen = expected if expected in names else (names[0] if len(names) == 1 else None)
+        if chosen is None:
+            intake.problems.append(
+                f"no notebook in submitted/{student}/{course.assignment}/" if not names else
+                f"no {expected}, and {len(names)} other notebooks ({', '.join(names)}): "
+                "cannot tell which one to grade")
+        else:
+            if chosen != expected:
+                intake.problems.append(f"the notebook is named {chosen!r}, not {expected!r}: graded it anyway")
+            nb = read_submitted_notebook(os.path.join(source, chosen), intake.problems)
+        for name in os.listdir(source):
+            path = os.path.join(source, name)
+            if not name.endswith(".ipynb") and os.path.isfile(path):
+                shutil.copy2(path, os.path.join(dest, name))
+
+    if nb is None:
+        intake.graded_as_blank = True
+        nb = blank_stand_in(course.notebook_path(course.coursedir.release_directory), intake.problems)
+    for problem in intake.problems:
+        record_event(nb, "notebook", "intake", problem)
+    nbformat.write(nb, os.path.join(dest, expected), version=4)
+    return intake
+
+
+def read_submitted_notebook(path, problems):
+    """The notebook at path as nbformat 4, or None (with the reason appended to problems)."""
+    name = os.path.basename(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            nb = nbformat.read(handle, as_version=nbformat.NO_CONVERT)
+    except Exception as error:  # not JSON, not UTF-8, not a notebook: all mean "unreadable"
+        problems.append(f"{name} cannot be read as a notebook ({_first_line(error)})")
+        return None
+    version = nb.get("nbformat")
+    if version != 4:
+        try:
+            nb = nbformat.convert(nb, 4)
+        except Exception as error:
+            problems.append(f"{name} uses nbformat {version}, which cannot be converted ({_first_line(error)})")
+            return None
+        problems.append(f"{name} was saved as nbformat {version}: converted to nbformat 4")
+    nb = _repair(nb)
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as error:
+        problems.append(f"{name} is not a valid notebook ({_first_line(error)})")
+        return None
+    return nb
+
+
+def _repair(nb):
+    """Fill in the keys whose absence is the usual way a hand-edited notebook is invalid."""
+    nb.setdefault("metadata", {})
+    nb.setdefault("cells", [])
+    for cell in nb.get("cells", []):
+        cell.setdefault("metadata", {})
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(cell["source"])
+        if cell.get("cell_type") == "code":
+            cell.setdefault("outputs", [])
+            cell.setdefault("execution_count", None)
+    _changes, normalized = nbformat.validator.normalize(nb)
+    return nbformat.from_dict(normalized)
+
+
+def blank_stand_in(release_path, problems):
+    """The released notebook, with a note on top saying why it stands in for the submission."""
+    nb = nbformat.read(release_path, as_version=4)
+    note = ("**Note from the grader:** your submission could not be graded: "
+            + "; ".join(problems) + ". The blank assignment was graded in its place, "
+            "so every test scores 0. Contact your instructor if this is a mistake.")
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(note))
+    return nb
+
+
+def _first_line(error):
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:200]

@@ -1,0 +1,66 @@
+"""nbgrader configuration for the Module 13 (Attention) course bundle.
+
+Run nbgrader from this folder: it is the course root (source/, release/,
+submitted/, autograded/, feedback/ and gradebook.db live here).
+"""
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader import preprocessors as nbg
+from nbgrader.preprocessors import GetGrades
+
+from grading.autograde import EXECUTE, RECORD, SANITIZE
+from grading.preprocessors import RedactHiddenTests, StripJupytextMetadata
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "tinytorch-attention"
+
+# source/attention/attention.py is the jupytext twin of the notebook (the one
+# file instructors edit). It holds the solutions, so it must never be copied
+# into release/ or next to a student's autograded notebook.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    "*.py",
+]
+
+# The stub students see in place of each solution. Raising with a message
+# (rather than a bare NotImplementedError) tells a student who runs all cells
+# exactly where to start.
+c.ClearSolutions.code_stub = {
+    "python": '# YOUR CODE HERE\nraise NotImplementedError("not implemented yet: replace this line with your code")'
+}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# generate_assignment: nbgrader's steps, plus one that strips jupytext pairing metadata so
+# students get a plain notebook. (NB, from nbgrader: ClearHiddenTests must come after
+# ComputeChecksums and SaveCells, and ComputeChecksums must run again after it.)
+c.GenerateAssignment.preprocessors = [
+    nbg.IncludeHeaderFooter,
+    nbg.InstantiateTests,
+    nbg.LockCells,
+    nbg.ClearSolutions,
+    nbg.ClearOutput,
+    nbg.CheckCellMetadata,
+    nbg.ComputeChecksums,
+    nbg.SaveCells,
+    nbg.ClearHiddenTests,
+    nbg.ClearMarkScheme,
+    StripJupytextMetadata,
+    nbg.ComputeChecksums,
+    nbg.CheckCellMetadata,
+]
+
+# autograde: deleted or relabelled test cells are restored, and the kernel runs under a time
+# budget, an output cap and a memory limit, and is restarted if it dies (see
+# grading/autograde.py). `python -m grading grade` runs the same steps, in parallel.
+c.Autograde.sanitize_preprocessors = SANITIZE
+c.Autograde.autograde_preprocessors = [EXECUTE, *RECORD]
+c.Execute.timeout = 30  # seconds per cell
+c.GuardedExecute.budget = 120  # seconds per notebook; the solution needs about 5
+c.GuardedExecute.memory_limit = 4 * 2**30  # bytes of address space per grading kernel
+
+# generate_feedback: no line of a hidden test reaches a student, not even in a traceback.
+c.GenerateFeedback.preprocessors = [RedactHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
