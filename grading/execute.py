@@ -17,6 +17,7 @@ and the feedback says why. Every such event is also recorded in ``self.events``.
 """
 
 import copy
+import os
 import subprocess
 import sys
 import time
@@ -28,7 +29,7 @@ from nbclient.util import ensure_async, run_sync
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
-from traitlets import Float, Integer
+from traitlets import Dict, Float, Integer
 
 
 class LimitedKernelManager(AsyncKernelManager):
@@ -66,6 +67,13 @@ class GuardedExecute(Execute):
     max_restarts = Integer(
         3, help="Kernel restarts allowed per notebook after a crash or an unanswered interrupt."
     ).tag(config=True)
+    # The grader already runs one kernel per core; a multithreaded BLAS in each of them
+    # oversubscribes the cores and makes small matrix products (and any timing a notebook
+    # does) many times slower and noisier.
+    kernel_env = Dict(
+        {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+        help="Environment variables set for the grading kernel, on top of the grader's own.",
+    ).tag(config=True)
 
     def __init__(self, **kw):
         kw.setdefault("kernel_manager_class", LimitedKernelManager)
@@ -82,6 +90,7 @@ class GuardedExecute(Execute):
         # interleave with the grader's progress report; what matters is in the cell outputs.
         kwargs.setdefault("stdout", subprocess.DEVNULL)
         kwargs.setdefault("stderr", subprocess.DEVNULL)
+        kwargs.setdefault("env", {**os.environ, **self.kernel_env})
         await super().async_start_new_kernel(**kwargs)
 
     # -- nbconvert entry point -------------------------------------------------------------

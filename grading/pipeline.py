@@ -45,6 +45,7 @@ class StudentResult:
     score: float = 0.0
     max_score: float = 0.0
     parts: dict = field(default_factory=dict)  # part -> [score, max]
+    cells: dict = field(default_factory=dict)  # grade id -> [score, max]
     events: list = field(default_factory=list)
     seconds: float = 0.0
     recorded: bool = False
@@ -209,6 +210,7 @@ def _read_scores(course, results):
             result.score, result.max_score = submission.score, submission.max_score
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
+                    result.cells[grade.name] = [grade.score or 0.0, grade.max_score]
                     part = part_of(grade.name)
                     totals = result.parts.setdefault(part, [0.0, 0.0])
                     totals[0] += grade.score or 0.0

@@ -17,6 +17,9 @@ from traitlets.config import Config
 from .execute import GuardedExecute, error_output
 
 
+ATTEMPTS = 3  # a kernel can fail to start when two start at once (port race): try again
+
+
 def execute_submission(notebook_json, files, settings):
     """Run a notebook; return {"notebook": JSON, "events": [...], "seconds": s, "error": text or None}.
 
@@ -25,25 +28,25 @@ def execute_submission(notebook_json, files, settings):
     GuardedExecute trait names (timeout, budget, memory_limit, ...) to values.
     """
     start = time.monotonic()
-    nb = nbformat.reads(notebook_json, as_version=4)
-    workdir = tempfile.mkdtemp(prefix="grading-")
-    try:
-        for name, content in files.items():
-            with open(os.path.join(workdir, name), "wb") as handle:
-                handle.write(content)
-        config = Config({"GuardedExecute": dict(settings)})
-        executor = GuardedExecute(config=config)
-        nb, _ = executor.preprocess(nb, {"metadata": {"path": workdir}})
-        events, error = executor.events, None
-    except Exception:
-        error = traceback.format_exc()
-        events = [{"cell": "notebook", "kind": "grader", "detail": error.strip().splitlines()[-1]}]
-        mark_not_run(nb, "not run: the grader failed while running this notebook "
-                         f"({events[0]['detail']})")
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return {"notebook": nbformat.writes(nb), "events": events,
-            "seconds": time.monotonic() - start, "error": error}
+    for attempt in range(ATTEMPTS):
+        nb = nbformat.reads(notebook_json, as_version=4)
+        workdir = tempfile.mkdtemp(prefix="grading-")
+        try:
+            for name, content in files.items():
+                with open(os.path.join(workdir, name), "wb") as handle:
+                    handle.write(content)
+            executor = GuardedExecute(config=Config({"GuardedExecute": dict(settings)}))
+            nb, _ = executor.preprocess(nb, {"metadata": {"path": workdir}})
+            return {"notebook": nbformat.writes(nb), "events": executor.events,
+                    "seconds": time.monotonic() - start, "error": None}
+        except Exception:  # GuardedExecute handles the student's failures: this is the grader's
+            error = traceback.format_exc()
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    detail = error.strip().splitlines()[-1]
+    mark_not_run(nb, f"not run: the grader failed {ATTEMPTS} times to run this notebook ({detail})")
+    return {"notebook": nbformat.writes(nb), "seconds": time.monotonic() - start, "error": error,
+            "events": [{"cell": "notebook", "kind": "grader", "detail": detail}]}
 
 
 def mark_not_run(nb, reason):

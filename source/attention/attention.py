@@ -314,6 +314,7 @@ def _ref_mha(_ref_layer, _ref_query, _ref_key, _ref_value, _ref_mask=None):
         _ref_outs.append(_ref_o)
         _ref_ws.append(_ref_w)
     return np.concatenate(_ref_outs, axis=-1) @ _ref_layer.W_o, np.stack(_ref_ws, axis=1)
+_ref_quiet = quiet
 _ref_students_own = {}
 def _ref_restore():
     for _ref_name, _ref_own in _ref_students_own.items():
@@ -342,10 +343,10 @@ check_close(as_float_array(probs_axis0, "softmax(logits, axis=0)").sum(axis=0), 
 _hid_rng = np.random.default_rng(1301)
 _hid_x4 = _hid_rng.normal(size=(2, 3, 4, 5)) * 3
 for _hid_axis in (-1, 0, 1, 2):
-    with quiet():
+    with _ref_quiet():
         _hid_got = softmax(_hid_x4, axis=_hid_axis)
     check_close(_hid_got, _ref_softmax(_hid_x4, axis=_hid_axis), f"softmax of a random (2, 3, 4, 5) array along axis {_hid_axis}")
-with quiet():
+with _ref_quiet():
     _hid_got = softmax(_hid_x4[0, 0, 0])
 check_close(_hid_got, _ref_softmax(_hid_x4[0, 0, 0]), "softmax of a 1-D array")
 ### END HIDDEN TESTS
@@ -365,19 +366,19 @@ check_dtype(probs32, np.float32, "softmax of a float32 array")
 ### BEGIN HIDDEN TESTS
 _hid_rng = np.random.default_rng(1302)
 _hid_large = _hid_rng.normal(size=(3, 4, 6)) * 5e3
-with quiet():
+with _ref_quiet():
     _hid_got = softmax(_hid_large)
 check_close(_hid_got, _ref_softmax(_hid_large), "softmax of random logits of size ~5e3", atol=1e-9)
 _hid_large32 = _hid_large.astype(np.float32)
-with quiet():
+with _ref_quiet():
     _hid_got32 = softmax(_hid_large32, axis=1)
 check_dtype(_hid_got32, np.float32, "softmax of a float32 (3, 4, 6) array along axis 1")
 check_close(_hid_got32, _ref_softmax(_hid_large32, axis=1), "float32 softmax of large logits along axis 1", atol=1e-6, rtol=1e-4)
 _hid_x64 = _hid_rng.normal(size=(5, 7))
-with quiet():
+with _ref_quiet():
     _hid_shifted = softmax(_hid_x64 + 700.0)
 check_close(_hid_shifted, _ref_softmax(_hid_x64), "softmax(x + 700), which should equal softmax(x)")
-with quiet():
+with _ref_quiet():
     _hid_kept64 = softmax(_hid_x64)
 check_dtype(_hid_kept64, np.float64, "softmax of a float64 array")
 ### END HIDDEN TESTS
@@ -400,11 +401,11 @@ _hid_xm[_hid_rng.random(size=_hid_xm.shape) < 0.4] = -np.inf
 _hid_xm[0, 2, :] = -np.inf
 _hid_xm[1, :, 4] = -np.inf
 for _hid_axis in (-1, 1):
-    with quiet():
+    with _ref_quiet():
         _hid_got = softmax(_hid_xm, axis=_hid_axis)
     check_close(_hid_got, _ref_softmax(_hid_xm, axis=_hid_axis), f"softmax with -inf entries and fully -inf slices along axis {_hid_axis}")
 _hid_xm32 = _hid_xm.astype(np.float32)
-with quiet():
+with _ref_quiet():
     _hid_got32 = softmax(_hid_xm32)
 check_dtype(_hid_got32, np.float32, "softmax of a float32 array with -inf entries")
 check_close(_hid_got32, _ref_softmax(_hid_xm32), "float32 softmax with fully -inf slices", atol=1e-6, rtol=1e-4)
@@ -507,7 +508,7 @@ check_close(out, [[2.0, 20.0], [2.33742482, 23.3742482]], "output of the worked 
 ### BEGIN HIDDEN TESTS
 _hid_rng = np.random.default_rng(1311)
 _hid_q, _hid_k, _hid_v = _hid_rng.normal(size=(4, 3)), _hid_rng.normal(size=(6, 3)), _hid_rng.normal(size=(6, 5))
-with quiet():
+with _ref_quiet():
     _hid_out, _hid_w = scaled_dot_product_attention(_hid_q, _hid_k, _hid_v)
 _hid_ref_out, _hid_ref_w = _ref_attention(_hid_q, _hid_k, _hid_v)
 check_close(_hid_w, _hid_ref_w, "weights for random 2-D Q (4, 3), K (6, 3), V (6, 5)")
@@ -532,13 +533,13 @@ check_rows_sum_to_one(weights, "the attention weights")
 ### BEGIN HIDDEN TESTS
 _hid_rng = np.random.default_rng(1312)
 _hid_q, _hid_k, _hid_v = _hid_rng.normal(size=(2, 3, 5, 4)), _hid_rng.normal(size=(2, 3, 7, 4)), _hid_rng.normal(size=(2, 3, 7, 6))
-with quiet():
+with _ref_quiet():
     _hid_out, _hid_w = scaled_dot_product_attention(_hid_q, _hid_k, _hid_v)
 _hid_ref_out, _hid_ref_w = _ref_attention(_hid_q, _hid_k, _hid_v)
 check_close(_hid_w, _hid_ref_w, "weights for random Q (2, 3, 5, 4), K (2, 3, 7, 4)", hint="Scale by sqrt of d_k, the last axis of Q.")
 check_close(_hid_out, _hid_ref_out, "output for random Q (2, 3, 5, 4), K (2, 3, 7, 4), V (2, 3, 7, 6)")
 _hid_qb, _hid_kb, _hid_vb = _hid_rng.normal(size=(2, 1, 3, 8)), _hid_rng.normal(size=(4, 5, 8)), _hid_rng.normal(size=(4, 5, 2))
-with quiet():
+with _ref_quiet():
     _hid_out_b, _hid_w_b = scaled_dot_product_attention(_hid_qb, _hid_kb, _hid_vb)
 _hid_ref_out_b, _hid_ref_w_b = _ref_attention(_hid_qb, _hid_kb, _hid_vb)
 check_close(_hid_w_b, _hid_ref_w_b, "weights when Q (2, 1, 3, 8) broadcasts against K (4, 5, 8)")
@@ -561,23 +562,23 @@ check_dtype(out32, np.float32, "output for float32 inputs")
 ### BEGIN HIDDEN TESTS
 _hid_rng = np.random.default_rng(1313)
 _hid_q32, _hid_k32, _hid_v32 = (_hid_rng.normal(size=_hid_s).astype(np.float32) for _hid_s in ((3, 2, 6, 8), (3, 2, 9, 8), (3, 2, 9, 5)))
-with quiet():
+with _ref_quiet():
     _hid_out32, _hid_w32 = scaled_dot_product_attention(_hid_q32, _hid_k32, _hid_v32)
 check_dtype(_hid_w32, np.float32, "weights for random float32 inputs")
 check_dtype(_hid_out32, np.float32, "output for random float32 inputs")
 _hid_ref_out32, _hid_ref_w32 = _ref_attention(_hid_q32, _hid_k32, _hid_v32)
 check_close(_hid_out32, _hid_ref_out32, "float32 output for random inputs", atol=1e-5, rtol=1e-4)
 _hid_q64, _hid_k64, _hid_v64 = (_hid_t.astype(np.float64) for _hid_t in (_hid_q32, _hid_k32, _hid_v32))
-with quiet():
+with _ref_quiet():
     _hid_out64, _hid_w64 = scaled_dot_product_attention(_hid_q64, _hid_k64, _hid_v64)
 check_dtype(_hid_out64, np.float64, "output for float64 inputs")
 _hid_qbig, _hid_kbig = _hid_q64 * 300.0, _hid_k64 * 300.0
-with quiet():
+with _ref_quiet():
     _hid_out_big, _hid_w_big = scaled_dot_product_attention(_hid_qbig, _hid_kbig, _hid_v64)
 _hid_ref_out_big, _hid_ref_w_big = _ref_attention(_hid_qbig, _hid_kbig, _hid_v64)
 check_finite(_hid_out_big, "output for unmasked inputs with scores around 1e5")
 check_close(_hid_w_big, _hid_ref_w_big, "weights for unmasked inputs with scores around 1e5", atol=1e-7, hint="Is your softmax stable?")
-with quiet():
+with _ref_quiet():
     _hid_out_big32, _hid_w_big32 = scaled_dot_product_attention(_hid_qbig.astype(np.float32), _hid_kbig.astype(np.float32), _hid_v32)
 check_finite(_hid_w_big32, "float32 weights for scores around 1e5")
 _ref_restore()
@@ -612,12 +613,12 @@ for _hid_mask_shape in ((5, 7), (2, 1, 1, 7), (2, 1, 5, 7), (2, 3, 5, 7), (1, 7)
     _hid_mask[..., 0] = True
     _hid_ref_out, _hid_ref_w = _ref_attention(_hid_q, _hid_k, _hid_v, _hid_mask)
     for _hid_kind in (bool, np.int64, np.float32):
-        with quiet():
+        with _ref_quiet():
             _hid_out, _hid_w = scaled_dot_product_attention(_hid_q, _hid_k, _hid_v, mask=_hid_mask.astype(_hid_kind))
         check_close(_hid_w, _hid_ref_w, f"weights with a {_hid_kind.__name__} mask of shape {_hid_mask_shape} (broadcast to (2, 3, 5, 7))")
         check_close(_hid_out, _hid_ref_out, f"output with a {_hid_kind.__name__} mask of shape {_hid_mask_shape}")
 _hid_q32 = _hid_q.astype(np.float32)
-with quiet():
+with _ref_quiet():
     _hid_out32m, _hid_w32m = scaled_dot_product_attention(_hid_q32, _hid_k.astype(np.float32), _hid_v.astype(np.float32), mask=_hid_mask.astype(np.float64))
 check_dtype(_hid_w32m, np.float32, "weights for float32 inputs with a float64 0/1 mask")
 check_dtype(_hid_out32m, np.float32, "output for float32 inputs with a float64 0/1 mask")
@@ -647,11 +648,11 @@ _hid_mask = _hid_rng.random(size=(2, 1, 6, 5)) < 0.6
 _hid_mask[0, 0, 1, :] = False
 _hid_mask[1, 0, 4, :] = False
 _hid_ref_out, _hid_ref_w = _ref_attention(_hid_q, _hid_k, _hid_v, _hid_mask)
-with quiet():
+with _ref_quiet():
     _hid_out, _hid_w = scaled_dot_product_attention(_hid_q, _hid_k, _hid_v, mask=_hid_mask)
 check_close(_hid_w, _hid_ref_w, "weights of a random batch where some queries have every key blocked")
 check_close(_hid_out, _hid_ref_out, "output of a random batch where some queries have every key blocked")
-with quiet():
+with _ref_quiet():
     _hid_out32, _hid_w32 = scaled_dot_product_attention(_hid_q.astype(np.float32), _hid_k.astype(np.float32), _hid_v.astype(np.float32), mask=_hid_mask)
 check_close(_hid_out32, _hid_ref_out, "float32 output where some queries have every key blocked", atol=1e-5, rtol=1e-4)
 _ref_restore()
@@ -700,7 +701,7 @@ _hid_rng = np.random.default_rng(1316)
 _hid_q, _hid_k, _hid_v = _hid_rng.normal(size=(3, 4, 5)), _hid_rng.normal(size=(3, 7, 5)), _hid_rng.normal(size=(3, 7, 2))
 _hid_mask = _hid_rng.random(size=(3, 4, 7)) < 0.5
 _hid_ref_out, _hid_ref_w = _ref_attention(_hid_q, _hid_k, _hid_v, _hid_mask)
-with quiet():
+with _ref_quiet():
     _hid_layer_out = ScaledDotProductAttention()(_hid_q, _hid_k, _hid_v, mask=_hid_mask)
     _hid_layer_both = ScaledDotProductAttention().forward(_hid_q, _hid_k, _hid_v, _hid_mask, True)
 check_close(_hid_layer_out, _hid_ref_out, "layer output for random inputs with a mask")
@@ -770,7 +771,7 @@ check_close(causal, [[1, 0, 0, 0],
             hint="Query i may attend to keys 0..i: True on and below the diagonal.")
 ### BEGIN HIDDEN TESTS
 for _hid_n in (1, 2, 7, 13):
-    with quiet():
+    with _ref_quiet():
         _hid_causal = create_causal_mask(_hid_n)
     check_dtype(_hid_causal, bool, f"create_causal_mask({_hid_n})")
     check_close(_hid_causal, np.arange(_hid_n)[:, None] >= np.arange(_hid_n)[None, :], f"create_causal_mask({_hid_n})")
@@ -789,12 +790,12 @@ check_close(padding[:, 0, 0, :], [[1, 1, 1, 0],
 _hid_rng = np.random.default_rng(1321)
 _hid_lengths = _hid_rng.integers(0, 10, size=6)
 _hid_lengths[0], _hid_lengths[1] = 0, 9
-with quiet():
+with _ref_quiet():
     _hid_padding = create_padding_mask(_hid_lengths, 9)
 check_shape(_hid_padding, (6, 1, 1, 9), "create_padding_mask for 6 sequences, max_len=9")
 check_dtype(_hid_padding, bool, "create_padding_mask for 6 sequences")
 check_close(_hid_padding, (np.arange(9)[None, :] < _hid_lengths[:, None])[:, None, None, :], "create_padding_mask for random lengths, including 0 and max_len")
-with quiet():
+with _ref_quiet():
     _hid_padding_list = create_padding_mask([int(_hid_n) for _hid_n in _hid_lengths[:3]], 12)
 check_close(_hid_padding_list, (np.arange(12)[None, :] < _hid_lengths[:3, None])[:, None, None, :], "create_padding_mask with lengths given as a Python list")
 ### END HIDDEN TESTS
@@ -805,7 +806,7 @@ check_raises(ValueError, create_padding_mask, [2, -1], 4, what="create_padding_m
 ### BEGIN HIDDEN TESTS
 check_raises(ValueError, create_padding_mask, [5, 2], 4, what="create_padding_mask with a length above max_len")
 check_raises(ValueError, create_padding_mask, np.array([0, 3, 7]), 6, what="create_padding_mask with the last length above max_len")
-with quiet():
+with _ref_quiet():
     _hid_edge = create_padding_mask([4, 0], 4)
 check_close(_hid_edge[:, 0, 0, :], [[1, 1, 1, 1], [0, 0, 0, 0]], "create_padding_mask([4, 0], 4): lengths 0 and max_len are allowed")
 ### END HIDDEN TESTS
@@ -828,12 +829,12 @@ check_close(weights[0, 0][np.triu_indices(4, k=1)], np.zeros(6), "weights above 
 ### BEGIN HIDDEN TESTS
 _hid_rng = np.random.default_rng(1322)
 _hid_lengths = np.array([6, 3, 1])
-with quiet():
+with _ref_quiet():
     _hid_combined = create_causal_mask(6) & create_padding_mask(_hid_lengths, 6)
 _hid_expected = (np.arange(6)[:, None] >= np.arange(6)[None, :]) & (np.arange(6) < _hid_lengths[:, None, None, None])
 check_close(_hid_combined, _hid_expected, "causal & padding mask for lengths [6, 3, 1]")
 _hid_q, _hid_k, _hid_v = _hid_rng.normal(size=(3, 2, 6, 4)), _hid_rng.normal(size=(3, 2, 6, 4)), _hid_rng.normal(size=(3, 2, 6, 5))
-with quiet():
+with _ref_quiet():
     _hid_out, _hid_w = scaled_dot_product_attention(_hid_q, _hid_k, _hid_v, mask=_hid_combined)
 _hid_ref_out, _hid_ref_w = _ref_attention(_hid_q, _hid_k, _hid_v, _hid_expected)
 check_close(_hid_w, _hid_ref_w, "weights with your combined causal & padding mask")
@@ -975,7 +976,7 @@ for name in ("W_q", "W_k", "W_v", "W_o"):
                 hint="Draw the weights from np.random.default_rng(seed).")
 check_raises(ValueError, MultiHeadAttention, 10, 3, what="MultiHeadAttention(embed_dim=10, num_heads=3)")
 ### BEGIN HIDDEN TESTS
-with quiet():
+with _ref_quiet():
     _hid_mha_a, _hid_mha_b = MultiHeadAttention(16, 4, seed=5), MultiHeadAttention(16, 4, seed=6)
 if (_hid_mha_a.head_dim, _hid_mha_a.num_heads, _hid_mha_a.embed_dim) != (4, 4, 16):
     fail("MultiHeadAttention(16, 4): expected head_dim 4, num_heads 4, embed_dim 16.")
@@ -1008,7 +1009,7 @@ check_rows_sum_to_one(w_cross, "the cross-attention weights")
 ### BEGIN HIDDEN TESTS
 _hid_rng = np.random.default_rng(1331)
 _hid_x = _hid_rng.normal(size=(3, 4, 8))
-with quiet():
+with _ref_quiet():
     _hid_y = MultiHeadAttention(8, 2, seed=2)(_hid_x, _hid_x, _hid_x)
 check_shape(_hid_y, (3, 4, 8), "output of MultiHeadAttention(8, 2) for x (3, 4, 8)")
 check_finite(_hid_y, "output of MultiHeadAttention(8, 2)")
@@ -1040,20 +1041,20 @@ for h in range(3):
                 hint="Undo the split in the same order: transpose to (B, L, H, D), then reshape to (B, L, E).")
 ### BEGIN HIDDEN TESTS
 _hid_rng = np.random.default_rng(1332)
-with quiet():
+with _ref_quiet():
     _hid_mha = MultiHeadAttention(12, 3, seed=7)
 _hid_mha.W_q, _hid_mha.W_k, _hid_mha.W_v, _hid_mha.W_o = (_hid_rng.normal(size=(12, 12)) / 3.0 for _hid_i in range(4))
 _hid_xq, _hid_xkv = _hid_rng.normal(size=(2, 5, 12)), _hid_rng.normal(size=(2, 7, 12))
 _hid_ref_y, _hid_ref_w = _ref_mha(_hid_mha, _hid_xq, _hid_xkv, _hid_xkv)
-with quiet():
+with _ref_quiet():
     _hid_y, _hid_w = _hid_mha(_hid_xq, _hid_xkv, _hid_xkv, return_attention_weights=True)
 check_close(_hid_w, _hid_ref_w, "weights of MultiHeadAttention(12, 3) with random weights set after construction (L=5, S=7)", hint="Read W_q, W_k, W_v from the attributes at call time; split heads by contiguous columns.")
 check_close(_hid_y, _hid_ref_y, "output of MultiHeadAttention(12, 3) with random weights set after construction (L=5, S=7)", hint="Did you apply the output projection W_o after merging the heads?")
-with quiet():
+with _ref_quiet():
     _hid_mha2 = MultiHeadAttention(8, 4, seed=8)
 _hid_mha2.W_o = _hid_rng.normal(size=(8, 8))
 _hid_x2 = _hid_rng.normal(size=(1, 6, 8))
-with quiet():
+with _ref_quiet():
     _hid_y2 = _hid_mha2.forward(_hid_x2, _hid_x2, _hid_x2)
 check_close(_hid_y2, _ref_mha(_hid_mha2, _hid_x2, _hid_x2, _hid_x2)[0], "output of MultiHeadAttention(8, 4) after replacing only W_o")
 _ref_restore()
@@ -1078,7 +1079,7 @@ w_pad = as_float_array(w_pad, "weights with a padding mask")
 check_close(w_pad[1, :, :, 2:], np.zeros((2, 4, 2)), "weights on the padding of sequence 1 with a (B, 1, 1, S) mask")
 ### BEGIN HIDDEN TESTS
 _hid_rng = np.random.default_rng(1333)
-with quiet():
+with _ref_quiet():
     _hid_mha = MultiHeadAttention(12, 3, seed=9)
 _hid_mha.W_q, _hid_mha.W_k, _hid_mha.W_v, _hid_mha.W_o = (_hid_rng.normal(size=(12, 12)) / 3.0 for _hid_i in range(4))
 _hid_xq, _hid_xkv = _hid_rng.normal(size=(2, 5, 12)), _hid_rng.normal(size=(2, 6, 12))
@@ -1086,7 +1087,7 @@ for _hid_mask_shape in ((5, 6), (2, 1, 1, 6), (2, 1, 5, 6), (2, 3, 5, 6)):
     _hid_mask = _hid_rng.random(size=_hid_mask_shape) < 0.6
     _hid_mask[..., 0] = True
     _hid_ref_y, _hid_ref_w = _ref_mha(_hid_mha, _hid_xq, _hid_xkv, _hid_xkv, _hid_mask)
-    with quiet():
+    with _ref_quiet():
         _hid_y, _hid_w = _hid_mha(_hid_xq, _hid_xkv, _hid_xkv, mask=_hid_mask, return_attention_weights=True)
     check_close(_hid_w, _hid_ref_w, f"multi-head weights with a mask of shape {_hid_mask_shape}")
     check_close(_hid_y, _hid_ref_y, f"multi-head output with a mask of shape {_hid_mask_shape}")
@@ -1202,19 +1203,19 @@ with quiet():
 check_close(keys_after_reset, k2, "keys after reset() and one new append")
 ### BEGIN HIDDEN TESTS
 _hid_rng = np.random.default_rng(1341)
-with quiet():
+with _ref_quiet():
     _hid_cache = KVCache(10, 3, 4, batch_size=2)
 _hid_all_k, _hid_all_v = _hid_rng.normal(size=(2, 3, 10, 4)), _hid_rng.normal(size=(2, 3, 10, 4))
 _hid_start = 0
 for _hid_chunk in (3, 1, 4, 2):
-    with quiet():
+    with _ref_quiet():
         _hid_keys, _hid_values = _hid_cache.append(_hid_all_k[:, :, _hid_start:_hid_start + _hid_chunk], _hid_all_v[:, :, _hid_start:_hid_start + _hid_chunk])
     _hid_start += _hid_chunk
     if len(_hid_cache) != _hid_start:
         fail(f"after appending chunks up to {_hid_start} positions, len(cache) = {len(_hid_cache)}.")
     check_close(_hid_keys, _hid_all_k[:, :, :_hid_start], f"keys after chunked appends up to {_hid_start} positions (batch 2, 3 heads)")
     check_close(_hid_values, _hid_all_v[:, :, :_hid_start], f"values after chunked appends up to {_hid_start} positions (batch 2, 3 heads)")
-with quiet():
+with _ref_quiet():
     _hid_cache32 = KVCache(4, 1, 2, dtype=np.float32)
     _hid_k32, _hid_v32 = _hid_cache32.append(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)))
 check_dtype(_hid_k32, np.float32, "keys of a cache created with dtype=np.float32")
@@ -1237,15 +1238,15 @@ check_close(keys[0, 0, 0], [1.0, 1.0], "the first cached key after the caller ch
 check_close(values[0, 0, 0], [2.0, 2.0], "the first cached value after the caller changed its array")
 ### BEGIN HIDDEN TESTS
 _hid_rng = np.random.default_rng(1342)
-with quiet():
+with _ref_quiet():
     _hid_cache = KVCache(8, 2, 3, batch_size=2)
 _hid_buffer_k, _hid_buffer_v = _hid_rng.normal(size=(2, 2, 2, 3)), _hid_rng.normal(size=(2, 2, 2, 3))
 _hid_saved_k, _hid_saved_v = _hid_buffer_k.copy(), _hid_buffer_v.copy()
-with quiet():
+with _ref_quiet():
     _hid_cache.append(_hid_buffer_k, _hid_buffer_v)
 _hid_buffer_k *= -5.0
 _hid_buffer_v += 3.0
-with quiet():
+with _ref_quiet():
     _hid_keys, _hid_values = _hid_cache.append(_hid_buffer_k[:, :, :1], _hid_buffer_v[:, :, :1])
 _hid_keys, _hid_values = as_float_array(_hid_keys, "cached keys"), as_float_array(_hid_values, "cached values")
 check_close(_hid_keys[:, :, :2], _hid_saved_k, "cached keys after the caller modified its buffer in place")
@@ -1264,20 +1265,20 @@ if len(cache) != 2:
     fail(f"a failed append must leave the cache unchanged, but len(cache) is now {len(cache)} (expected 2).")
 ### BEGIN HIDDEN TESTS
 _hid_rng = np.random.default_rng(1343)
-with quiet():
+with _ref_quiet():
     _hid_cache = KVCache(5, 2, 3, batch_size=2)
 _hid_k0, _hid_v0 = _hid_rng.normal(size=(2, 2, 4, 3)), _hid_rng.normal(size=(2, 2, 4, 3))
-with quiet():
+with _ref_quiet():
     _hid_cache.append(_hid_k0, _hid_v0)
 check_raises(ValueError, _hid_cache.append, np.ones((2, 2, 2, 3)), np.ones((2, 2, 2, 3)), what="appending 2 positions to a cache holding 4 of max 5")
 if len(_hid_cache) != 4:
     fail(f"after a failed (overflowing) append, len(cache) = {len(_hid_cache)}, expected 4.")
-with quiet():
+with _ref_quiet():
     _hid_keys, _hid_values = _hid_cache.append(np.zeros((2, 2, 1, 3)), np.zeros((2, 2, 1, 3)))
 _hid_keys, _hid_values = as_float_array(_hid_keys, "cached keys"), as_float_array(_hid_values, "cached values")
 check_close(_hid_keys[:, :, :4], _hid_k0, "keys cached before a failed append (the failed append must not write anything)")
 check_close(_hid_values[:, :, 4:], np.zeros((2, 2, 1, 3)), "the value appended after a failed append")
-with quiet():
+with _ref_quiet():
     _hid_cache2 = KVCache(6, 2, 3, batch_size=2)
 check_raises(ValueError, _hid_cache2.append, np.ones((1, 2, 1, 3)), np.ones((1, 2, 1, 3)), what="append with batch size 1 to a cache for batch size 2")
 check_raises(ValueError, _hid_cache2.append, np.ones((2, 3, 1, 3)), np.ones((2, 3, 1, 3)), what="append with 3 heads to a cache for 2 heads")
@@ -1348,11 +1349,11 @@ if len(cache) != 6:
     fail(f"after decoding 6 tokens, len(cache) = {len(cache)}, expected 6.")
 ### BEGIN HIDDEN TESTS
 _hid_rng = np.random.default_rng(1344)
-with quiet():
+with _ref_quiet():
     _hid_mha = MultiHeadAttention(12, 3, seed=11)
 _hid_mha.W_q, _hid_mha.W_k, _hid_mha.W_v, _hid_mha.W_o = (_hid_rng.normal(size=(12, 12)) / 3.0 for _hid_i in range(4))
 _hid_x = _hid_rng.normal(size=(2, 9, 12))
-with quiet():
+with _ref_quiet():
     _hid_full = _hid_mha(_hid_x, _hid_x, _hid_x, mask=create_causal_mask(9))
     _hid_cache = KVCache(12, 3, 4, batch_size=2)
     _hid_steps = np.concatenate([as_float_array(_hid_mha.decode_step(_hid_x[:, _hid_t:_hid_t + 1], _hid_cache), "decode_step output") for _hid_t in range(9)], axis=1)
@@ -1383,11 +1384,11 @@ check_close(np.concatenate([as_float_array(r, "decode_step output") for r in res
             atol=1e-10, hint="The mask for new tokens is np.tril(ones((T_new, t0 + T_new)), k=t0).")
 ### BEGIN HIDDEN TESTS
 _hid_rng = np.random.default_rng(1345)
-with quiet():
+with _ref_quiet():
     _hid_mha = MultiHeadAttention(12, 4, seed=12)
 _hid_mha.W_q, _hid_mha.W_k, _hid_mha.W_v, _hid_mha.W_o = (_hid_rng.normal(size=(12, 12)) / 3.0 for _hid_i in range(4))
 _hid_x = _hid_rng.normal(size=(3, 10, 12))
-with quiet():
+with _ref_quiet():
     _hid_full = _hid_mha(_hid_x, _hid_x, _hid_x, mask=create_causal_mask(10))
     _hid_cache = KVCache(10, 4, 3, batch_size=3)
     _hid_parts, _hid_start = [], 0
@@ -1397,7 +1398,7 @@ with quiet():
 check_close(np.concatenate([as_float_array(_hid_part, "decode_step output") for _hid_part in _hid_parts], axis=1), _hid_full, "decoding a random (3, 10, 12) batch in chunks 3, 2, 1, 3, 1 vs the full causal pass", atol=1e-10)
 if len(_hid_cache) != 10:
     fail(f"after decoding 10 tokens in chunks, len(cache) = {len(_hid_cache)}, expected 10.")
-with quiet():
+with _ref_quiet():
     _hid_cache.reset()
     _hid_again = _hid_mha.decode_step(_hid_x[:, :5], _hid_cache)
 check_close(_hid_again, as_float_array(_hid_full, "full pass")[:, :5], "a 5-token prefill after reset() vs the full causal pass", atol=1e-10)
@@ -1523,10 +1524,10 @@ _hid_rng = np.random.default_rng(1351)
 for _hid_dtype in (np.float16, np.float32, np.float64):
     for _hid_i in range(4):
         _hid_b, _hid_h, _hid_n = (int(_hid_v) for _hid_v in _hid_rng.integers([1, 1, 1], [9, 33, 5000]))
-        with quiet():
+        with _ref_quiet():
             _hid_got = attention_matrix_bytes(_hid_b, _hid_h, _hid_n, dtype=_hid_dtype)
         check_integer(_hid_got, _hid_b * _hid_h * _hid_n * _hid_n * np.dtype(_hid_dtype).itemsize, f"attention_matrix_bytes({_hid_b}, {_hid_h}, {_hid_n}, dtype={_hid_dtype.__name__})")
-with quiet():
+with _ref_quiet():
     _hid_default = attention_matrix_bytes(3, 5, 77)
 check_integer(_hid_default, 3 * 5 * 77 * 77 * 4, "attention_matrix_bytes(3, 5, 77) with the default dtype float32")
 ### END HIDDEN TESTS
@@ -1542,10 +1543,10 @@ _hid_rng = np.random.default_rng(1352)
 for _hid_dtype in (np.float16, np.float32, np.float64):
     for _hid_i in range(4):
         _hid_l, _hid_b, _hid_h, _hid_n, _hid_d = (int(_hid_v) for _hid_v in _hid_rng.integers([1, 1, 1, 1, 8], [81, 9, 65, 9000, 257]))
-        with quiet():
+        with _ref_quiet():
             _hid_got = kv_cache_bytes(_hid_l, _hid_b, _hid_h, _hid_n, _hid_d, dtype=_hid_dtype)
         check_integer(_hid_got, 2 * _hid_l * _hid_b * _hid_h * _hid_n * _hid_d * np.dtype(_hid_dtype).itemsize, f"kv_cache_bytes({_hid_l}, {_hid_b}, {_hid_h}, {_hid_n}, {_hid_d}, dtype={_hid_dtype.__name__})")
-with quiet():
+with _ref_quiet():
     _hid_default = kv_cache_bytes(3, 2, 5, 11, 7)
 check_integer(_hid_default, 2 * 3 * 2 * 5 * 11 * 7 * 2, "kv_cache_bytes(3, 2, 5, 11, 7) with the default dtype float16")
 ### END HIDDEN TESTS
@@ -1566,10 +1567,10 @@ for _hid_dtype in (np.float16, np.float32, np.float64):
         _hid_exact = _hid_b * _hid_h * _hid_n * _hid_n * np.dtype(_hid_dtype).itemsize
         _hid_next = _hid_b * _hid_h * (_hid_n + 1) * (_hid_n + 1) * np.dtype(_hid_dtype).itemsize
         for _hid_budget in (_hid_exact, _hid_exact - 1, _hid_next - 1, (_hid_exact + _hid_next) // 2):
-            with quiet():
+            with _ref_quiet():
                 _hid_got = max_seq_len_for_budget(_hid_budget, _hid_b, _hid_h, dtype=_hid_dtype)
             check_integer(_hid_got, _hid_n if _hid_budget >= _hid_exact else _hid_n - 1, f"max_seq_len_for_budget({_hid_budget}, {_hid_b}, {_hid_h}, dtype={_hid_dtype.__name__})")
-with quiet():
+with _ref_quiet():
     _hid_none_fits = max_seq_len_for_budget(3, 1, 1)
 check_integer(_hid_none_fits, 0, "max_seq_len_for_budget(3, 1, 1): not even one float32 score fits")
 ### END HIDDEN TESTS
@@ -1591,7 +1592,7 @@ for _hid_p in (0.7, 1.5, 2.2, 3.0):
     _hid_costs = 2.5 * _hid_sizes ** _hid_p * np.exp(_hid_rng.normal(scale=0.2, size=7))
     _hid_lx, _hid_ly = np.log(_hid_sizes), np.log(_hid_costs)
     _hid_slope = float(((_hid_lx - _hid_lx.mean()) * (_hid_ly - _hid_ly.mean())).sum() / ((_hid_lx - _hid_lx.mean()) ** 2).sum())
-    with quiet():
+    with _ref_quiet():
         _hid_got = fit_scaling_exponent(list(_hid_sizes), list(_hid_costs))
     check_close(check_number(_hid_got, "fit_scaling_exponent"), _hid_slope, f"fit_scaling_exponent on noisy data with true exponent {_hid_p}", atol=1e-9, rtol=1e-9, hint="Least squares over all points, not the slope between the first and last.")
 ### END HIDDEN TESTS

@@ -1,0 +1,86 @@
+"""The autograder's scores on the solution, the blank release, and every catalogued submission.
+
+All of them are graded together, once, by the real pipeline (nbgrader in this process,
+kernels on two dask workers), as an instructor's class would be.
+"""
+
+import copy
+
+import pytest
+
+from catalogue import ALTERNATIVES, BUGS, CASES, CHEATS, PARTS
+from conftest import submit
+from grading.pipeline import grade_class
+
+
+@pytest.fixture(scope="session")
+def graded(course_factory, release_nb, solution_nb, pytestconfig):
+    course = course_factory("catalogue")
+    submit(course, "solution", solution_nb)
+    submit(course, "blank", release_nb)
+    for case in CASES:
+        nb = copy.deepcopy(release_nb if case.starts_blank else solution_nb)
+        for edit in case.edits:
+            edit(nb)
+        submit(course, case.name, nb)
+    results = {r.student: r for r in grade_class(course, workers=2, progress=lambda line: None)}
+    pytestconfig.solution_seconds = results["solution"].seconds
+    return results
+
+
+def describe(result):
+    cells = ", ".join(f"{cell} {score:g}/{points:g}" for cell, (score, points) in result.cells.items())
+    events = "; ".join(f"{e['cell']}: {e['detail']}" for e in result.events)
+    return f"cells: {cells}" + (f"\nevents: {events}" if events else "")
+
+
+def lost_parts(result):
+    return {part for part in PARTS if result.parts[part][0] < result.parts[part][1]}
+
+
+def test_solution_earns_full_marks(graded):
+    result = graded["solution"]
+    assert result.recorded and not result.events, describe(result)
+    autograded = {part: result.parts[part] for part in PARTS}
+    assert all(score == points for score, points in autograded.values()), describe(result)
+
+
+def test_blank_release_earns_zero_on_every_autograded_cell(graded):
+    result = graded["blank"]
+    assert result.recorded, describe(result)
+    scored = {cell: score for cell, (score, _) in result.cells.items() if cell.startswith("test-")}
+    assert len(scored) >= 20 and all(score == 0 for score in scored.values()), describe(result)
+
+
+def test_autograded_points_are_at_least_80_percent(graded):
+    cells = graded["solution"].cells
+    auto = sum(points for cell, (_, points) in cells.items() if cell.startswith("test-"))
+    manual = sum(points for cell, (_, points) in cells.items() if cell.startswith("reflect-"))
+    assert manual > 0 and auto / (auto + manual) >= 0.8
+
+
+@pytest.mark.parametrize("case", BUGS, ids=lambda case: case.name)
+def test_bug_loses_points_in_the_part_it_breaks(graded, case):
+    result = graded[case.name]
+    lost = lost_parts(result)
+    assert case.loses <= lost, f"{case.why}: should lose points in {sorted(case.loses)}\n{describe(result)}"
+    assert lost <= case.loses | case.may_lose, (
+        f"{case.why}: also lost points in {sorted(lost - case.loses - case.may_lose)}\n{describe(result)}")
+
+
+@pytest.mark.parametrize("case", ALTERNATIVES, ids=lambda case: case.name)
+def test_correct_alternative_earns_full_marks(graded, case):
+    result = graded[case.name]
+    assert not lost_parts(result), f"{case.why}\n{describe(result)}"
+
+
+@pytest.mark.parametrize("case", CHEATS, ids=lambda case: case.name)
+def test_cheat_earns_nothing(graded, case):
+    result = graded[case.name]
+    assert result.recorded
+    earned = {cell: score for cell, (score, _) in result.cells.items() if score}
+    assert not earned, f"{case.why}\n{describe(result)}"
+
+
+def test_catalogue_is_large_enough():
+    assert len(BUGS) >= 25 and len(ALTERNATIVES) >= 6 and len(CHEATS) >= 3
