@@ -13,6 +13,9 @@ import argparse
 import os
 import sys
 import time
+import warnings
+
+from sqlalchemy.exc import SAWarning
 
 from .course import ASSIGNMENT, Course
 from .pipeline import (ExecutionSettings, PipelineError, export_grades, generate_release, grade_class,
@@ -42,6 +45,9 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # nbgrader 0.9.6's gradebook code triggers SQLAlchemy 2 autoflush warnings on every
+    # submission; they say nothing about the grades and would bury the progress report.
+    warnings.filterwarnings("ignore", category=SAWarning)
     course = Course(args.course, assignment=args.assignment)
     try:
         print(f"release: generating release/{args.assignment} from source/{args.assignment}")

@@ -50,10 +50,6 @@ class StudentResult:
     seconds: float = 0.0
     recorded: bool = False
 
-    @property
-    def troubled(self):
-        return bool(self.events) or not self.recorded
-
 
 @dataclass
 class ExecutionSettings:
@@ -228,7 +224,7 @@ def part_of(grade_id):
 # -- reporting ----------------------------------------------------------------------------
 
 def _report_progress(progress, done, total, result, start, results):
-    troubled = sum(1 for r in results.values() if r.troubled and (r.recorded or r.events))
+    troubled = sum(1 for r in results.values() if r.events or (r.seconds and not r.recorded))
     line = (f"[{done:>3}/{total}] {result.student:<24} {result.seconds:5.1f} s"
             f"   elapsed {time.monotonic() - start:5.0f} s, submissions with problems so far: {troubled}")
     progress(line)
@@ -258,8 +254,10 @@ def summarize(results):
         scores = [r.parts[part] for r in recorded if part in r.parts]
         mean = sum(s for s, _ in scores) / len(scores)
         lost = sum(1 for s, m in scores if s < m)
-        note = " (graded by hand)" if part == "reflection" else ""
-        lines.append(f"{part:<12}{mean:8.1f}{scores[0][1]:6.0f}   {lost} of {len(scores)}{note}")
+        if part == "reflection":
+            lines.append(f"{part:<12}{mean:8.1f}{scores[0][1]:6.0f}   graded by hand in the formgrader")
+        else:
+            lines.append(f"{part:<12}{mean:8.1f}{scores[0][1]:6.0f}   {lost} of {len(scores)}")
     total = sum(r.score for r in recorded) / len(recorded)
     lines.append(f"{'total':<12}{total:8.1f}{recorded[0].max_score:6.0f}")
     return lines

@@ -16,6 +16,7 @@ Each change is recorded in ``nb.metadata.grading.events`` for the grading report
 """
 
 import copy
+import uuid
 
 import nbformat
 from nbgrader import utils
@@ -84,6 +85,8 @@ class RestoreLockedCells(NbGraderPreprocessor):
             record_event(nb, grade_id(reference), "edited", "locked cell edited: its original source is graded")
 
     def _insert_after_previous(self, nb, earlier_template_cells, cell):
+        if cell.get("id") in {c.get("id") for c in nb.cells}:  # the student's copy kept the id
+            cell.id = uuid.uuid4().hex[:8]
         present_at = {grade_id(c): i for i, c in enumerate(nb.cells) if grade_id(c)}
         for previous in reversed(earlier_template_cells):
             if grade_id(previous) in present_at:

@@ -296,8 +296,7 @@ def _ref_attention(_ref_q, _ref_k, _ref_v, mask=None, **_ref_ignored):
     _ref_dtype = np.result_type(np.asarray(_ref_q), np.asarray(_ref_k), np.asarray(_ref_v))
     _ref_q, _ref_k, _ref_v = (np.asarray(_ref_t, dtype=np.float64) for _ref_t in (_ref_q, _ref_k, _ref_v))
     _ref_scores = np.einsum("...ld,...sd->...ls", _ref_q, _ref_k) / _ref_q.shape[-1] ** 0.5
-    if mask is not None:
-        _ref_scores = np.where(np.asarray(mask) != 0, _ref_scores, -np.inf)
+    _ref_scores = _ref_scores if mask is None else np.where(np.asarray(mask) != 0, _ref_scores, -np.inf)
     _ref_w = _ref_softmax(_ref_scores, axis=-1)
     return np.einsum("...ls,...sd->...ld", _ref_w, _ref_v).astype(_ref_dtype), _ref_w.astype(_ref_dtype)
 def _ref_causal(_ref_n):

@@ -1,0 +1,104 @@
+"""The synthetic class shipped under submitted/: what `make grade` grades out of the box.
+
+Ten students, one of each kind an instructor meets: complete, partial, blank, buggy in
+different parts, an infinite loop, a kernel that dies, tampered tests, a malformed file,
+a misnamed notebook. Rebuild it after changing the notebook (`make class`); a test checks
+that the committed files are what this script produces.
+
+    python tests/bundled_class.py [COURSE_ROOT]
+"""
+
+import copy
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+from builders import append_to_cell, cell, completed, read, replace_in_cell
+from catalogue import BUGS
+
+TIMESTAMP = "2026-11-20 17:00:00.000000 UTC"  # as written by nbgrader collect
+
+REFLECTIONS = {
+    "reflect-kv-cache-tradeoff": (
+        "The cache keeps K and V for every past token in every layer: 2 x layers x batch x heads x "
+        "tokens x head_dim numbers, so it grows linearly with each of them. Serving many users at long "
+        "context runs out of GPU memory for caches before it runs out of compute."),
+    "reflect-long-context": (
+        "About 35,000 tokens for one layer's float16 scores in 80 GB. FlashAttention never stores the "
+        "N x N matrix, so memory becomes linear in N, but the compute stays quadratic."),
+}
+
+
+def _bug(name):
+    return next(case for case in BUGS if case.name == name)
+
+
+def _with_bugs(solution, *names):
+    nb = copy.deepcopy(solution)
+    for name in names:
+        for edit in _bug(name).edits:
+            edit(nb)
+    return nb
+
+
+def _answered(nb):
+    for cell_id, text in REFLECTIONS.items():
+        cell(nb, cell_id).source = text
+    return nb
+
+
+def students(release, solution):
+    """Student id -> notebook (or raw bytes for a file that is not a valid notebook), file name."""
+    partial = copy.deepcopy(release)
+    for cell_id in ("softmax", "sdpa", "sdpa-class", "masks"):
+        cell(partial, cell_id).source = cell(solution, cell_id).source
+
+    tampered = _with_bugs(solution, "softmax_no_max_shift")
+    # Hide the failing stability test behind a pass, drop another test, and claim more points.
+    cell(tampered, "test-softmax-stability").source = "# my softmax is fine\npass\n"
+    tampered.cells.remove(cell(tampered, "test-softmax-masked-rows"))
+    cell(tampered, "test-sdpa-batched").metadata["nbgrader"]["points"] = 30
+
+    looping = copy.deepcopy(solution)
+    append_to_cell(looping, "kvcache", "# checking my cache by hand\nprobe = KVCache(4, 1, 2)\n"
+                   "while len(probe) < 5:\n    pass\n")
+
+    dying = copy.deepcopy(solution)
+    append_to_cell(dying, "decode-step", "import os\nos._exit(0)  # free memory before Part 5\n")
+
+    malformed = nbformat.writes(solution)[:5000].encode()  # cut off mid-file, as a failed upload
+
+    return {
+        "ada_complete": (_answered(copy.deepcopy(solution)), "attention.ipynb"),
+        "ben_partial": (partial, "attention.ipynb"),
+        "cara_blank": (copy.deepcopy(release), "attention.ipynb"),
+        "dev_buggy_masks": (_with_bugs(solution, "sdpa_inverted_mask", "padding_mask_off_by_one"), "attention.ipynb"),
+        "eli_buggy_heads": (_with_bugs(solution, "mha_reshape_without_transpose", "decode_top_left_mask"),
+                            "attention.ipynb"),
+        "fay_infinite_loop": (looping, "attention.ipynb"),
+        "gus_kernel_dies": (dying, "attention.ipynb"),
+        "hal_tampered_tests": (tampered, "attention.ipynb"),
+        "ida_malformed": (malformed, "attention.ipynb"),
+        "jon_misnamed": (_with_bugs(solution, "answer_in_megabytes"), "attention (1).ipynb"),
+    }
+
+
+def write_class(root):
+    root = Path(root)
+    release = read(root / "release" / "attention" / "attention.ipynb")
+    solution = completed(release, read(root / "source" / "attention" / "attention.ipynb"))
+    submitted = root / "submitted"
+    shutil.rmtree(submitted, ignore_errors=True)
+    for student, (content, filename) in students(release, solution).items():
+        folder = submitted / student / "attention"
+        folder.mkdir(parents=True)
+        data = content if isinstance(content, bytes) else nbformat.writes(content).encode() + b"\n"
+        (folder / filename).write_bytes(data)
+        (folder / "timestamp.txt").write_text(TIMESTAMP)
+    return submitted
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_class(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parents[1])}")
