@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 
 import jupytext
 import nbformat
@@ -79,3 +80,16 @@ def test_grade_ids_name_the_part_they_check():
 def test_solved_source_strips_only_the_markers():
     source = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
     assert solved_source(source) == "def f():\n    return 1\n"
+
+
+def test_committed_class_is_what_the_class_builder_produces(tmp_path):
+    from bundled_class import write_class
+
+    for folder in ("source", "release"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    built = write_class(tmp_path)
+    committed = REPO / "submitted"
+    files = sorted(p.relative_to(built) for p in built.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(committed) for p in committed.rglob("*") if p.is_file())
+    stale = [str(f) for f in files if (built / f).read_bytes() != (committed / f).read_bytes()]
+    assert not stale, f"submitted/ is stale ({stale[:3]}): run `make class` and commit the result"

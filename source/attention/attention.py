@@ -850,12 +850,13 @@ passed("masks combine by broadcasting")
 # %% nbgrader={"grade": false, "grade_id": "demo-mask-heatmaps", "locked": true, "schema_version": 3, "solution": false}
 def plot_attention_weights(panels, suptitle):
     """One heatmap per (title, weights) pair; rows are queries, columns are keys."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.1 * len(panels), 3.2))
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.1 * len(panels), 3.4), sharey=True,
+                             layout="constrained")
     for ax, (title, w) in zip(np.atleast_1d(axes), panels):
         image = ax.imshow(w, cmap="Blues", vmin=0, vmax=1)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("key")
-        ax.set_ylabel("query")
+    np.atleast_1d(axes)[0].set_ylabel("query")
     fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
     fig.suptitle(suptitle)
     plt.show()
@@ -1634,7 +1635,9 @@ plt.title("Attention memory grows as N^2")
 plt.legend()
 plt.tight_layout()
 plt.show()
-print(f"fitted exponent: {exponent:.2f}; peak / score matrix at N={seq_lens[-1]}: {peaks[-1] / score_bytes[-1]:.1f}")
+print(f"fitted exponent: {exponent:.2f}. At N = {seq_lens[-1]} the peak is {peaks[-1] / score_bytes[-1]:.1f} "
+      "times one score matrix: several N x N arrays (the scores, the softmax's temporaries, the "
+      "weights) are alive at once.")
 
 # %% [markdown]
 # ### Numbers that matter
