@@ -59,12 +59,21 @@ def stage_submission(course, student):
                 shutil.copy2(path, os.path.join(dest, name))
 
     if nb is None:
+        stage_blank(course, student, intake.problems)
         intake.graded_as_blank = True
-        nb = blank_stand_in(course.notebook_path(course.coursedir.release_directory), intake.problems)
+        return intake
     for problem in intake.problems:
         record_event(nb, "notebook", "intake", problem)
     nbformat.write(nb, os.path.join(dest, expected), version=4)
     return intake
+
+
+def stage_blank(course, student, problems):
+    """Stage the blank release, with the problems as a note on top, in place of a submission."""
+    nb = blank_stand_in(course.notebook_path(course.coursedir.release_directory), problems)
+    for problem in problems:
+        record_event(nb, "notebook", "intake", problem)
+    nbformat.write(nb, os.path.join(course.path(STAGED_SUBMITTED, student), course.notebook + ".ipynb"))
 
 
 def read_submitted_notebook(path, problems):
@@ -99,6 +108,8 @@ def _repair(nb):
     nb.setdefault("cells", [])
     for cell in nb.get("cells", []):
         cell.setdefault("metadata", {})
+        if not isinstance(cell["metadata"].get("nbgrader", {}), dict):
+            del cell["metadata"]["nbgrader"]  # not nbgrader's format: let the release's come back
         if isinstance(cell.get("source"), list):
             cell["source"] = "".join(cell["source"])
         if cell.get("cell_type") == "code":

@@ -18,6 +18,7 @@ gradebook. Only a failure of the pipeline itself (no release, a broken gradebook
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -31,7 +32,7 @@ from nbgrader.utils import capture_log, temp_attrs
 
 from .autograde import RecordGrades, SanitizeSubmission
 from .course import STAGED_EXECUTED, STAGED_SANITIZED, STAGED_SUBMITTED
-from .intake import stage_submission
+from .intake import stage_blank, stage_submission
 from .worker import execute_submission, mark_not_run
 
 
@@ -88,7 +89,9 @@ def grade_class(course, *, students=None, workers=None, scheduler=None,
         futures = {}
         for student in students:
             stage_submission(course, student)
-            _sanitize(course, student, results[student])
+            if not _sanitize(course, student, results[student]):
+                stage_blank(course, student, [f"nbgrader could not read it ({results[student].events[-1]['detail']})"])
+                _sanitize(course, student, results[student])
             payload = _payload(course, student)
             if payload is not None:
                 future = client.submit(execute_submission, *payload, settings.traits(),
@@ -132,11 +135,13 @@ def _run_converter(course, converter_class, student, directories):
 
 
 def _sanitize(course, student, result):
+    """nbgrader's sanitize step; on failure (events say why) there is nothing to run."""
+    shutil.rmtree(course.path(STAGED_SANITIZED, student), ignore_errors=True)
     outcome = _run_converter(course, SanitizeSubmission, student, {
         "submitted_directory": STAGED_SUBMITTED, "autograded_directory": STAGED_SANITIZED})
     if not outcome["success"]:
-        result.events.append({"cell": "notebook", "kind": "sanitize",
-                              "detail": _last_error_line(outcome)})
+        result.events.append({"cell": "notebook", "kind": "sanitize", "detail": _last_error_line(outcome)})
+    return outcome["success"]
 
 
 def _payload(course, student):
@@ -233,8 +238,11 @@ def _report_progress(progress, done, total, result, start, results):
 
 
 def _last_error_line(outcome):
-    text = (outcome.get("error") or outcome.get("log") or "unknown error").strip()
-    return text.splitlines()[-1][:300]
+    """The most specific error message of a failed nbgrader run (its log holds the traceback)."""
+    lines = (outcome.get("log", "") + "\n" + outcome.get("error", "")).splitlines()
+    errors = [line.strip() for line in lines
+              if re.match(r"\s*[\w.]+(Error|Exception):", line) and "NbGraderException" not in line]
+    return (errors[-1] if errors else "unknown error, see .grading/grading.log")[:300]
 
 
 def write_report(results, path):

@@ -7,7 +7,7 @@ test cell into an ordinary cell that is never scored. This preprocessor runs bef
 OverwriteCells and makes the submission's locked cells match the release again:
 
 * a cell whose ``grade_id`` the assignment does not know loses its nbgrader metadata;
-* a known locked cell gets the release's nbgrader metadata back (grade flag, points, ...);
+* a known cell gets the release's nbgrader metadata back (grade flag, points, ...);
 * a locked cell missing from the submission is inserted, from the release, after the
   nearest earlier cell that is present.
 
@@ -57,7 +57,7 @@ class RestoreLockedCells(NbGraderPreprocessor):
                 record_event(nb, cell_id or "?", "metadata",
                              f"unknown grade id {cell_id!r}: treated as an ordinary cell")
                 del cell.metadata["nbgrader"]
-            elif cell_id in protected:
+            elif cell_id in reference:
                 self._reset_metadata(nb, cell, reference[cell_id])
 
         present = {grade_id(cell) for cell in nb.cells}
