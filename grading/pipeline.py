@@ -122,7 +122,7 @@ def _connect(workers, scheduler):
     if scheduler:
         return Client(scheduler), None
     cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                           processes=True, memory_limit=0, dashboard_address=None,
+                           processes=True, memory_limit=0, dashboard_address=":0",
                            silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
@@ -180,7 +180,9 @@ def _record(course, student, outcome, result):
 
     executed_dir = course.path(STAGED_EXECUTED, student)
     shutil.rmtree(executed_dir, ignore_errors=True)
-    shutil.copytree(course.path(STAGED_SANITIZED, student), executed_dir)
+    # nbgrader leaves its output read-only (444): copy contents, not modes, so the write below
+    # works for an instructor who is not root.
+    shutil.copytree(course.path(STAGED_SANITIZED, student), executed_dir, copy_function=shutil.copyfile)
     nbformat.write(nb, os.path.join(executed_dir, course.notebook + ".ipynb"))
     recorded = _run_converter(course, RecordGrades, student, {
         "submitted_directory": STAGED_EXECUTED, "autograded_directory": course.coursedir.autograded_directory})

@@ -1,0 +1,1 @@
+"""End-to-end tests: the course on a real JupyterHub, clicked through in Chromium (`make e2e`)."""
