@@ -83,30 +83,36 @@ def grade_class(course, *, students=None, workers=None, scheduler=None,
     if not students:
         progress("no submissions found under submitted/")
         return []
-    start = time.monotonic()
+    start, done, futures = time.monotonic(), [], {}
+
+    def finish(student):
+        done.append(student)
+        _report_progress(progress, len(done), len(students), results[student], start, results)
+
+    def record(future):
+        _record(course, futures[future], _outcome(future), results[futures[future]])
+        finish(futures[future])
+
     client, cluster = _connect(workers, scheduler)
     try:
-        futures = {}
+        pending = as_completed()
         for student in students:
             stage_submission(course, student)
             if not _sanitize(course, student, results[student]):
                 stage_blank(course, student, [f"nbgrader could not read it ({results[student].events[-1]['detail']})"])
                 _sanitize(course, student, results[student])
             payload = _payload(course, student)
-            if payload is not None:
-                future = client.submit(execute_submission, *payload, settings.traits(),
-                                       key=f"execute-{student}-{time.time_ns()}", pure=False)
-                futures[future] = student
-        done = 0
-        for future in as_completed(futures):
-            student = futures[future]
-            _record(course, student, _outcome(future), results[student])
-            done += 1
-            _report_progress(progress, done, len(students), results[student], start, results)
-        for student in students:  # sanitizing failed: nothing could be run or recorded
-            if not results[student].recorded and student not in futures.values():
-                done += 1
-                _report_progress(progress, done, len(students), results[student], start, results)
+            if payload is None:  # not even the blank stand-in could be sanitized
+                finish(student)
+                continue
+            future = client.submit(execute_submission, *payload, settings.traits(),
+                                   key=f"execute-{student}-{time.time_ns()}", pure=False)
+            futures[future] = student
+            pending.add(future)
+            for finished in pending.next_batch(block=False):  # record while the others run
+                record(finished)
+        for finished in pending:
+            record(finished)
     finally:
         client.close()
         if cluster is not None:
@@ -231,7 +237,7 @@ def part_of(grade_id):
 # -- reporting ----------------------------------------------------------------------------
 
 def _report_progress(progress, done, total, result, start, results):
-    troubled = sum(1 for r in results.values() if r.events or (r.seconds and not r.recorded))
+    troubled = sum(1 for r in results.values() if r.events)
     line = (f"[{done:>3}/{total}] {result.student:<24} {result.seconds:5.1f} s"
             f"   elapsed {time.monotonic() - start:5.0f} s, submissions with problems so far: {troubled}")
     progress(line)
