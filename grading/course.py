@@ -11,6 +11,7 @@ import os
 import sys
 
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.utils import capture_log, temp_attrs
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -59,6 +60,14 @@ class Course:
 
     def notebook_path(self, step, student="."):
         return os.path.join(self.path(step, student), self.notebook + ".ipynb")
+
+    def run(self, converter_class, student, **directories):
+        """Run an nbgrader converter for one student (``"."`` for none), folders optionally
+        replaced (``submitted_directory=...``); returns nbgrader's {"success", "log", "error"}."""
+        converter = converter_class(coursedir=self.coursedir, config=self.config, log=self.log)
+        converter.force = True
+        with temp_attrs(self.coursedir, assignment_id=self.assignment, student_id=student, **directories):
+            return capture_log(converter)
 
     def students(self):
         """Student ids: the folders under submitted/."""

@@ -26,14 +26,13 @@ from dataclasses import asdict, dataclass, field
 import nbformat
 from dask.distributed import Client, LocalCluster, as_completed
 from nbgrader.api import Gradebook
-from nbgrader.converters import GenerateAssignment, GenerateFeedback
+from nbgrader.converters import GenerateAssignment
 from nbgrader.plugins import CsvExportPlugin
-from nbgrader.utils import capture_log, temp_attrs
 
 from .autograde import RecordGrades, SanitizeSubmission
 from .course import STAGED_EXECUTED, STAGED_SANITIZED, STAGED_SUBMITTED
 from .intake import stage_blank, stage_submission
-from .worker import execute_submission, mark_not_run
+from .worker import execute_submission, mark_not_run, write_feedback
 
 
 class PipelineError(RuntimeError):
@@ -66,32 +65,41 @@ class ExecutionSettings:
 
 def generate_release(course):
     """nbgrader generate_assignment for the course's assignment (overwrites release/)."""
-    converter = GenerateAssignment(coursedir=course.coursedir, config=course.config, log=course.log)
-    converter.force = True
-    with temp_attrs(course.coursedir, assignment_id=course.assignment, student_id="."):
-        result = capture_log(converter)
+    result = course.run(GenerateAssignment, ".")
     if not result["success"]:
         raise PipelineError("nbgrader generate_assignment failed:\n" + result.get("error", "")
                             + result.get("log", ""))
 
 
 def grade_class(course, *, students=None, workers=None, scheduler=None,
-                settings=ExecutionSettings(), progress=print):
-    """Grade ``students`` (default: every folder under submitted/); return a StudentResult each."""
+                settings=ExecutionSettings(), feedback=True, progress=print):
+    """Grade ``students`` (default: every folder under submitted/); return a StudentResult each.
+
+    With ``feedback``, each student's feedback HTML is written as soon as their scores are
+    recorded: by a worker on a local cluster (it shares the course folder and only reads the
+    gradebook), in this process when the workers are remote.
+    """
     students = course.students() if students is None else list(students)
     results = {student: StudentResult(student) for student in students}
     if not students:
         progress("no submissions found under submitted/")
         return []
-    start, done, futures = time.monotonic(), [], {}
+    start, done, futures, feedback_futures = time.monotonic(), [], {}, []
 
     def finish(student):
         done.append(student)
         _report_progress(progress, len(done), len(students), results[student], start, results)
 
     def record(future):
-        _record(course, futures[future], _outcome(future), results[futures[future]])
-        finish(futures[future])
+        student = futures[future]
+        _record(course, student, _outcome(future), results[student])
+        if feedback and results[student].recorded:
+            if cluster is None:
+                _log_feedback(course, student, write_feedback(course.root, course.assignment, student))
+            else:
+                feedback_futures.append((student, client.submit(
+                    write_feedback, course.root, course.assignment, student, pure=False)))
+        finish(student)
 
     client, cluster = _connect(workers, scheduler)
     try:
@@ -113,11 +121,12 @@ def grade_class(course, *, students=None, workers=None, scheduler=None,
                 record(finished)
         for finished in pending:
             record(finished)
+        for student, future in feedback_futures:
+            _log_feedback(course, student, _outcome(future))
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-    _generate_feedback(course, [s for s in students if results[s].recorded])
     _read_scores(course, results.values())
     return [results[student] for student in students]
 
@@ -133,18 +142,11 @@ def _connect(workers, scheduler):
     return Client(cluster), cluster
 
 
-def _run_converter(course, converter_class, student, directories):
-    converter = converter_class(coursedir=course.coursedir, config=course.config, log=course.log)
-    converter.force = True
-    with temp_attrs(course.coursedir, assignment_id=course.assignment, student_id=student, **directories):
-        return capture_log(converter)
-
-
 def _sanitize(course, student, result):
     """nbgrader's sanitize step; on failure (events say why) there is nothing to run."""
     shutil.rmtree(course.path(STAGED_SANITIZED, student), ignore_errors=True)
-    outcome = _run_converter(course, SanitizeSubmission, student, {
-        "submitted_directory": STAGED_SUBMITTED, "autograded_directory": STAGED_SANITIZED})
+    outcome = course.run(SanitizeSubmission, student, submitted_directory=STAGED_SUBMITTED,
+                         autograded_directory=STAGED_SANITIZED)
     if not outcome["success"]:
         result.events.append({"cell": "notebook", "kind": "sanitize", "detail": _last_error_line(outcome)})
     return outcome["success"]
@@ -190,18 +192,15 @@ def _record(course, student, outcome, result):
     # works for an instructor who is not root.
     shutil.copytree(course.path(STAGED_SANITIZED, student), executed_dir, copy_function=shutil.copyfile)
     nbformat.write(nb, os.path.join(executed_dir, course.notebook + ".ipynb"))
-    recorded = _run_converter(course, RecordGrades, student, {
-        "submitted_directory": STAGED_EXECUTED, "autograded_directory": course.coursedir.autograded_directory})
+    recorded = course.run(RecordGrades, student, submitted_directory=STAGED_EXECUTED)
     result.recorded = recorded["success"]
     if not recorded["success"]:
         result.events.append({"cell": "notebook", "kind": "record", "detail": _last_error_line(recorded)})
 
 
-def _generate_feedback(course, students):
-    for student in students:
-        outcome = _run_converter(course, GenerateFeedback, student, {})
-        if not outcome["success"]:
-            course.log.error("feedback for %s failed: %s", student, outcome.get("error"))
+def _log_feedback(course, student, outcome):
+    if outcome.get("error"):
+        course.log.error("feedback for %s failed: %s", student, outcome["error"])
 
 
 def export_grades(course, path):

@@ -1,8 +1,9 @@
-"""The task a dask worker runs: execute one sanitized notebook, never raise.
+"""The tasks a dask worker runs. Neither raises: a failure comes back as data.
 
-The task takes and returns plain data (notebook JSON, file contents), so a worker needs
-no access to the course directory: the same task runs on a LocalCluster or on a remote
-cluster given by its scheduler address.
+execute_submission takes and returns plain data (notebook JSON, file contents), so a worker
+needs no access to the course directory: it runs on a LocalCluster or on a remote cluster
+given by its scheduler address. write_feedback needs the course folder (it reads the
+gradebook and writes feedback/), so the pipeline sends it to local workers only.
 """
 
 import os
@@ -12,8 +13,10 @@ import time
 import traceback
 
 import nbformat
+from nbgrader.converters import GenerateFeedback
 from traitlets.config import Config
 
+from .course import Course
 from .execute import GuardedExecute, error_output
 
 
@@ -54,3 +57,9 @@ def mark_not_run(nb, reason):
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = [error_output("NotRun", reason)]
+
+
+def write_feedback(root, assignment, student):
+    """nbgrader generate_feedback for one student; returns {"error": text or None}."""
+    outcome = Course(root, assignment=assignment).run(GenerateFeedback, student)
+    return {"error": None if outcome["success"] else outcome.get("error", "unknown error")}
