@@ -72,7 +72,7 @@ def hostile(course_factory, release_nb, solution_nb):
     wrong_layout.mkdir()
     nbformat.write(solution_nb, wrong_layout / "attention.ipynb")
 
-    results = grade_class(course, workers=2, settings=LIMITS, progress=lambda line: None)
+    results = grade_class(course, workers=2, settings=LIMITS, feedback=False, progress=lambda line: None)
     return course, {r.student: r for r in results}
 
 

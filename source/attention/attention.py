@@ -270,12 +270,17 @@ def softmax(x, axis=-1):
     """Numerically stable softmax of `x` along `axis`; an all -inf slice gives zeros."""
     ### BEGIN SOLUTION
     x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)  # integer logits: np.exp below works in place, so it needs floats
     x_max = np.max(x, axis=axis, keepdims=True)
     # A slice that is entirely -inf has max -inf; shifting by 0 instead keeps it -inf (exp -> 0).
-    x_max = np.where(np.isfinite(x_max), x_max, 0)
-    exps = np.exp(x - x_max)
+    x_max[~np.isfinite(x_max)] = 0
+    exps = x - x_max  # the only new array as big as x: the steps below overwrite it in place
+    np.exp(exps, out=exps)
     total = np.sum(exps, axis=axis, keepdims=True)
-    return exps / np.where(total == 0, 1, total)
+    total[total == 0] = 1  # an all -inf slice: 0 / 1 = 0 instead of 0 / 0 = NaN
+    exps /= total
+    return exps
     ### END SOLUTION
 
 
@@ -470,8 +475,9 @@ def scaled_dot_product_attention(Q, K, V, mask=None):
     """
     ### BEGIN SOLUTION
     d_k = Q.shape[-1]
-    scores = Q @ K.swapaxes(-1, -2)
-    scores /= math.sqrt(d_k)  # in place: no second (L, S) array, and the dtype stays
+    # Scaling the queries costs L * d_k divisions, scaling the scores L * S. math.sqrt, a Python
+    # float, keeps float32 float32.
+    scores = (Q / math.sqrt(d_k)) @ K.swapaxes(-1, -2)
     if mask is not None:
         scores = np.where(np.asarray(mask).astype(bool, copy=False), scores, -np.inf)
     weights = softmax(scores, axis=-1)
