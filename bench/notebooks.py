@@ -74,7 +74,7 @@ def run_alone(notebook, folder):
     return time.perf_counter() - start
 
 
-def grade(template, folder, workers):
+def grade(template, folder, workers, feedback=True):
     """(seconds, [score of each submission]) for grade_class over a fresh copy of the template course."""
     shutil.copytree(template, folder)
     course = Course(folder)
