@@ -17,7 +17,6 @@ import os
 import shutil
 import statistics
 import subprocess
-import tempfile
 import time
 import warnings
 
@@ -32,16 +31,6 @@ from .solution import read_notebook
 from .timing import Stat, ratio
 
 ASSIGNMENT = "attention"
-# Where jupyter, IPython and matplotlib would otherwise read or write user files.
-PRIVATE_DIRS = ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR")
-
-
-def isolate(workdir):
-    """Point jupyter, IPython and matplotlib at fresh folders, for this process and its kernels."""
-    for variable in PRIVATE_DIRS:
-        os.environ[variable] = tempfile.mkdtemp(prefix=variable.lower() + "-", dir=workdir)
-
-
 def autograded_points(notebook):
     """Points of the cells nbgrader scores by itself (test cells; written answers are graded by hand)."""
     return sum(cell.metadata["nbgrader"].get("points", 0) for cell in notebook.cells

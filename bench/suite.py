@@ -5,6 +5,8 @@ import shutil
 import tempfile
 import time
 
+from tests.jupyter_isolation import isolate
+
 from . import decode, machine, memory, notebooks, sdpa, solution
 from .timing import Stat
 
@@ -33,7 +35,7 @@ def run(*, solution_path, baseline_path=None, use_torch=True, rounds=7, decode_r
     scratch = tempfile.mkdtemp(prefix="run-", dir=workdir)
     started = time.monotonic()
     try:
-        notebooks.isolate(scratch)
+        isolate(scratch)
         versions = {"solution": solution.load(solution_path)}
         if baseline_path:
             versions["baseline"] = solution.load(baseline_path)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from builders import append_to_cell, cell, completed, read, replace_in_cell
+from builders import append_to_cell, cell, completed, read
 from catalogue import BUGS
 
 TIMESTAMP = "2026-11-20 17:00:00.000000 UTC"  # as written by nbgrader collect

@@ -1,21 +1,19 @@
 """Shared fixtures: Jupyter kept out of HOME, and whole course directories built in temp folders."""
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_isolation import isolate
 
 REPO = Path(__file__).resolve().parents[1]
 
 # Kernels, nbgrader and matplotlib write into HOME unless told otherwise; this runs before
 # any test imports them.
 _JUPYTER_HOME = Path(tempfile.mkdtemp(prefix="attention-tests-jupyter-"))
-for _variable in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
-    os.environ[_variable] = str(_JUPYTER_HOME / _variable.lower())
-    os.makedirs(os.environ[_variable], exist_ok=True)
+isolate(_JUPYTER_HOME)
 
 from builders import completed, read  # noqa: E402  (after the environment is set)
 from grading.course import Course  # noqa: E402
