@@ -19,6 +19,7 @@ from . import lab
 
 ASSIGNMENT = "attention"
 COURSE_ID = "tinytorch-attention"
+NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
 STUB_ERROR = "NotImplementedError: not implemented yet: replace this line with your code"
 
 
@@ -159,3 +160,7 @@ def test_instructor_tools_only_for_instructors(role, shown, hidden, hub, account
     expect(page.get_by_role("tab", name="Create Assignment")).to_have_count(int(has_tools))  # right sidebar
     formgrader = page.request.get(f"{hub}/user/{account.name}/formgrader")
     assert formgrader.status == (200 if has_tools else 404)
+    # Neither role is asked about Jupyter news: the prompt covered students' notebooks.
+    page_config = page.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data').textContent)")
+    assert NEWS_PLUGIN in page_config.get("disabledExtensions", []), page_config.get("disabledExtensions")
+    expect(page.get_by_text("official Jupyter news")).to_have_count(0)
