@@ -10,7 +10,9 @@ nbgrader's behaviour for ordinary notebooks and adds, in that order of defence:
 * an output cap per cell;
 * after the kernel dies or stops answering: a restart, a replay of the cells that had run
   cleanly, and the rest of the notebook as usual;
-* a time budget for the whole notebook, after which cells are not run.
+* a time budget for the whole notebook, after which cells are not run;
+* the hidden tests' checks (grading.kernel_checks) loaded into each kernel before any cell,
+  so they hold the original NumPy and builtins whatever a submission rebinds later.
 
 A cell that cannot be run gets an error output with the reason, so nbgrader scores it 0
 and the feedback says why. Every such event is also recorded in ``self.events``.
@@ -29,7 +31,7 @@ from nbclient.util import ensure_async, run_sync
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
-from traitlets import Dict, Float, Integer
+from traitlets import Dict, Float, Integer, List, Unicode
 
 
 class LimitedKernelManager(AsyncKernelManager):
@@ -75,6 +77,11 @@ class GuardedExecute(Execute):
         help="Environment variables set for the grading kernel, on top of the grader's own.",
     ).tag(config=True)
 
+    preload = List(
+        Unicode(), ["grading.kernel_checks"],
+        help="Modules imported into every grading kernel (after each restart too) before its first cell.",
+    ).tag(config=True)
+
     def __init__(self, **kw):
         kw.setdefault("kernel_manager_class", LimitedKernelManager)
         super().__init__(**kw)
@@ -91,6 +98,10 @@ class GuardedExecute(Execute):
         kwargs.setdefault("stdout", subprocess.DEVNULL)
         kwargs.setdefault("stderr", subprocess.DEVNULL)
         kwargs.setdefault("env", {**os.environ, **self.kernel_env})
+        # IPython runs exec_lines at start-up, before any cell; the kernel manager passes the same
+        # arguments again on every restart. No name is left in the notebook's namespace.
+        preload = [f"--IPKernelApp.exec_lines=import {name} as _preloaded; del _preloaded" for name in self.preload]
+        self.extra_arguments = [arg for arg in self.extra_arguments if arg not in preload] + preload
         await super().async_start_new_kernel(**kwargs)
 
     # -- nbconvert entry point -------------------------------------------------------------
