@@ -42,13 +42,16 @@
 # * Two short written answers at the end are graded by your instructor.
 # * Before you submit: *Kernel > Restart Kernel and Run All Cells*, and check that every test cell passes.
 
-# %% nbgrader={"grade": false, "grade_id": "setup-imports", "locked": true, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": false, "grade_id": "setup-imports", "locked": true, "schema_version": 3, "solution": false} tags=["export"]
 import math
+
+import numpy as np
+
+# %% nbgrader={"grade": false, "grade_id": "setup-tools", "locked": true, "schema_version": 3, "solution": false}
 import time
 import tracemalloc
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 # %% [markdown]
 # The next cell defines the small checking functions that the test cells use (`check_close`,
@@ -265,7 +268,7 @@ def passed(message):
 # * return float32 for float32 input (and float64 for float64);
 # * return zeros, never NaN, for a slice that is entirely `-inf`.
 
-# %% nbgrader={"grade": false, "grade_id": "softmax", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "softmax", "locked": false, "schema_version": 3, "solution": true} tags=["export"]
 def softmax(x, axis=-1):
     """Numerically stable softmax of `x` along `axis`; an all -inf slice gives zeros."""
     ### BEGIN SOLUTION
@@ -467,7 +470,7 @@ plt.show()
 #
 # `K.swapaxes(-1, -2)` transposes the last two axes of an array of any number of dimensions.
 
-# %% nbgrader={"grade": false, "grade_id": "sdpa", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "sdpa", "locked": false, "schema_version": 3, "solution": true} tags=["export"]
 def scaled_dot_product_attention(Q, K, V, mask=None):
     """softmax(Q K^T / sqrt(d_k)) V. Returns (output, attention_weights).
 
@@ -679,7 +682,7 @@ passed("a query with every key blocked gets zeros, not NaN")
 # `forward` method) with `(query, key, value, mask=None, return_attention_weights=False)` returns the
 # output, or `(output, weights)` when `return_attention_weights=True`. Reuse your function.
 
-# %% nbgrader={"grade": false, "grade_id": "sdpa-class", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "sdpa-class", "locked": false, "schema_version": 3, "solution": true} tags=["export"]
 class ScaledDotProductAttention:
     """Scaled dot-product attention as a layer (it has no parameters)."""
 
@@ -754,7 +757,7 @@ passed("the layer wraps the function")
 # exactly when `j < lengths[b]`). `create_padding_mask` raises `ValueError` for a length that is
 # negative or larger than `max_len`: silently clipping it would hide a bug in the data pipeline.
 
-# %% nbgrader={"grade": false, "grade_id": "masks", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "masks", "locked": false, "schema_version": 3, "solution": true} tags=["export"]
 def create_causal_mask(seq_len):
     """Boolean (seq_len, seq_len) mask, True on and below the diagonal."""
     ### BEGIN SOLUTION
@@ -929,7 +932,7 @@ plot_attention_weights(
 #   `query (B, L, E)`, `key`/`value` `(B, S, E)`, `mask` broadcastable to `(B, H, L, S)`. Read the
 #   weights from `self.W_q` and friends at call time (the grader replaces them). No biases.
 
-# %% nbgrader={"grade": false, "grade_id": "mha", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "mha", "locked": false, "schema_version": 3, "solution": true} tags=["export"]
 class MultiHeadAttention:
     """Multi-head attention with H heads of size embed_dim // H; no biases."""
 
@@ -1145,7 +1148,7 @@ passed("masks of every broadcastable shape work with multi-head attention")
 #   do not match the cache (batch, heads, head_dim) or each other.
 # * `len(cache)` is the number of cached positions; `reset()` empties the cache.
 
-# %% nbgrader={"grade": false, "grade_id": "kvcache", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "kvcache", "locked": false, "schema_version": 3, "solution": true} tags=["export"]
 class KVCache:
     """Preallocated key/value storage for autoregressive decoding."""
 
@@ -1329,7 +1332,7 @@ passed("overflow and shape mismatches raise ValueError")
 # The method is written as a function here and attached to the class below it, so you do not have to
 # scroll back to Part 3. (If you re-run the Part 3 cell, re-run this one too.)
 
-# %% nbgrader={"grade": false, "grade_id": "decode-step", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "decode-step", "locked": false, "schema_version": 3, "solution": true} tags=["export"]
 def decode_step(self, x_new, cache):
     """Attend the newest tokens x_new (B, T_new, E) to every cached token up to their position."""
     ### BEGIN SOLUTION
@@ -1495,7 +1498,7 @@ plt.show()
 #
 # Return integers for byte counts and `N` (Python or NumPy integers), and a float for the exponent.
 
-# %% nbgrader={"grade": false, "grade_id": "memory-functions", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "memory-functions", "locked": false, "schema_version": 3, "solution": true} tags=["export"]
 def attention_matrix_bytes(batch_size, num_heads, seq_len, dtype=np.float32):
     """Bytes of the (batch, heads, seq_len, seq_len) score matrix."""
     ### BEGIN SOLUTION
