@@ -1,5 +1,10 @@
-"""Shared fixtures: Jupyter kept out of HOME, and whole course directories built in temp folders."""
+"""Shared fixtures: Jupyter kept out of HOME, whole course directories built in temp folders
+from one release build, and one dask cluster that every test that grades uses."""
 
+import contextlib
+import io
+import json
+import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,8 +21,11 @@ _JUPYTER_HOME = Path(tempfile.mkdtemp(prefix="attention-tests-jupyter-"))
 isolate(_JUPYTER_HOME)
 
 from builders import completed, read  # noqa: E402  (after the environment is set)
+from bundled_class import write_class  # noqa: E402
+from dask.distributed import Client, LocalCluster  # noqa: E402
+from grading.__main__ import main  # noqa: E402
 from grading.course import Course  # noqa: E402
-from grading.pipeline import generate_release  # noqa: E402
+from grading.release import generate_release  # noqa: E402
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -35,6 +43,20 @@ def build_course(root):
     return course
 
 
+def run_grade_command(course, *arguments):
+    """`python -m grading grade` in this process; returns what it printed."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(["grade", "--course", str(course.root), *arguments])
+    assert status == 0, out.getvalue()
+    return out.getvalue()
+
+
+def report(course):
+    """grading-report.json as {student: row}."""
+    return {row["student"]: row for row in json.loads((Path(course.root) / "grading-report.json").read_text())}
+
+
 def submit(course, student, nb):
     folder = Path(course.path(course.coursedir.submitted_directory, student))
     folder.mkdir(parents=True, exist_ok=True)
@@ -43,8 +65,44 @@ def submit(course, student, nb):
 
 
 @pytest.fixture(scope="session")
-def course_factory(tmp_path_factory):
-    return lambda name: build_course(tmp_path_factory.mktemp(name) / "course")
+def course_template(tmp_path_factory):
+    """The one release build of the session: config, source/, release/ and the gradebook's tests."""
+    return build_course(tmp_path_factory.mktemp("template") / "course")
+
+
+@pytest.fixture(scope="session")
+def course_factory(tmp_path_factory, course_template):
+    """A fresh course directory (a copy of the template) per call."""
+    def make(name):
+        root = tmp_path_factory.mktemp(name) / "course"
+        shutil.copytree(course_template.root, root, ignore=shutil.ignore_patterns(".grading"))
+        return Course(root)
+    return make
+
+
+@pytest.fixture(scope="session")
+def bundled(course_factory, dask_client):
+    """The bundled class (submitted/), graded once by the grade command: (course, stdout, report).
+    Tests that grade it again or change its gradebook work on a copy (``copy_course``)."""
+    course = course_factory("bundled")
+    write_class(course.root)
+    # A shorter cell timeout than the default 30 s keeps the infinite loop from dominating the suite.
+    stdout = run_grade_command(course, "--timeout", "10", "--scheduler", dask_client.scheduler.address)
+    return course, stdout, report(course)
+
+
+def copy_course(course, folder):
+    """A copy of a course directory, graded state included."""
+    shutil.copytree(course.root, folder)
+    return Course(folder)
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """Two single-threaded worker processes, as `make grade` starts on a 2-core machine."""
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit=0,
+                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")
