@@ -30,6 +30,8 @@ def parse_args(argv):
     parser.add_argument("--decode-rounds", type=int, default=3, help="rounds of the decoding timings")
     parser.add_argument("--class-rounds", type=int, default=2, help="rounds of grading the class")
     parser.add_argument("--submissions", type=int, default=16, help="submissions in the class")
+    parser.add_argument("--copies", type=int, default=2,
+                        help="copies of the bundled class graded to measure the coordinator")
     parser.add_argument("--out", default="bench", help="folder for results.json, results.md, results.png")
     return parser.parse_args(argv)
 
@@ -38,7 +40,7 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     results = suite.run(solution_path=args.solution, baseline_path=args.baseline, use_torch=not args.no_torch,
                         rounds=args.rounds, decode_rounds=args.decode_rounds, class_rounds=args.class_rounds,
-                        submissions=args.submissions)
+                        submissions=args.submissions, copies=args.copies)
     print()
     print(report.write(results, args.out))
     for note in results["notes"]:

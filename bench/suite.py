@@ -7,7 +7,7 @@ import time
 
 from tests.jupyter_isolation import isolate
 
-from . import decode, machine, memory, notebooks, sdpa, solution
+from . import coordinator, decode, machine, memory, notebooks, sdpa, solution
 from .timing import Stat
 
 # key: (comparison, target) of the figures that have a goal; the parallel one depends on the cores.
@@ -17,6 +17,8 @@ GOALS = {
     "decode_speedup_T512": (">=", 50.0),
     "memory_exponent": ("~", 2.0),
     "memory_formula_error": ("<=", 0.01),
+    "serial_seconds_per_submission": ("<=", 0.1),
+    "projected_speedup_32_workers": (">=", 20.0),
 }
 EXPONENT_TOLERANCE = 0.1
 
@@ -27,10 +29,11 @@ def parallel_goal(workers):
 
 
 def run(*, solution_path, baseline_path=None, use_torch=True, rounds=7, decode_rounds=3,
-        class_rounds=2, submissions=16, workdir="bench/.work", progress=print):
+        class_rounds=2, submissions=16, copies=2, workdir="bench/.work", progress=print):
     """Every figure of results.json, measured in this process and its kernels."""
     settings = {"solution": solution_path, "baseline": baseline_path, "rounds": rounds,
-                "decode_rounds": decode_rounds, "class_rounds": class_rounds, "submissions": submissions}
+                "decode_rounds": decode_rounds, "class_rounds": class_rounds, "submissions": submissions,
+                "copies": copies}
     os.makedirs(workdir, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix="run-", dir=workdir)
     started = time.monotonic()
@@ -50,6 +53,9 @@ def run(*, solution_path, baseline_path=None, use_torch=True, rounds=7, decode_r
         progress(f"the notebook alone and the grading pipeline, {class_rounds} rounds ...")
         measured["grading"] = notebooks.measure(solution_path, scratch, rounds=class_rounds,
                                                 submissions=submissions, progress=progress)
+        progress(f"the coordinator, {class_rounds} rounds of {copies} copies of the bundled class ...")
+        measured["coordinator"] = coordinator.measure(scratch, copies=copies, rounds=class_rounds,
+                                                      progress=progress)
         about["load_average"]["end"] = os.getloadavg()[0]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -68,6 +74,9 @@ def assemble(measured, about, settings, *, seconds):
         "memory_exponent": Stat.of([memory_figures["exponent"]]),
         "memory_formula_error": Stat.of([memory_figures["formula_error"]]),
         "notebook_seconds": grading["notebook_seconds"],
+        "serial_seconds_per_submission": measured["coordinator"]["serial_seconds_per_submission"],
+        "parallel_seconds_per_submission": measured["coordinator"]["parallel_seconds_per_submission"],
+        "projected_speedup_32_workers": measured["coordinator"]["projected_speedup_32_workers"],
     }
     goals = dict(GOALS, parallel_speedup=(">=", parallel_goal(grading["workers"])))
     results = {"generated": time.strftime("%Y-%m-%d %H:%M:%S %z"), "seconds": round(seconds),

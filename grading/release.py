@@ -1,12 +1,12 @@
 """The release: generated from source/ on request only, graded against as committed.
 
-``make release`` (``generate_release``) is the one command that writes release/ and stores
-the tests in the gradebook, both with nbgrader generate_assignment. Grading never
-regenerates: students have the committed release, so that is what their work is graded
-against, with the tests nbgrader stored for it. ``check_release`` runs before grading: it
-generates the release from source/ into a scratch folder and a scratch gradebook and
-compares it with the committed one, so that an edit to source/ made after the release went
-out is reported instead of silently changing the grades.
+``make release`` (``generate_release``) is the one command that regenerates release/ and
+the tests stored in the gradebook, both with nbgrader generate_assignment. Grading never
+does: students have the committed release, so that is what their work is graded against,
+with the tests nbgrader stored for it. ``check_release`` runs before grading: it generates
+the assignment from source/ into a scratch folder and a scratch gradebook and compares both
+with what was released, so that an edit to source/ made after the release went out is
+reported instead of silently changing the grades.
 """
 
 import os
@@ -30,10 +30,11 @@ def generate_release(course):
 def check_release(course, say=print):
     """Make sure the gradebook holds the tests of the committed release; say if source/ differs.
 
-    Returns the differences between the release that source/ generates now and release/
-    (empty when they agree). When they agree and the gradebook lacks the assignment (a fresh
-    clone) or holds other tests, the tests are stored from source/; when they differ, grading
-    goes on against release/ and the gradebook as they are, and the differences are said.
+    Returns what differs between the assignment source/ generates now and what was released
+    (the committed release/ and the tests the gradebook holds), in words; empty when nothing
+    does. Grading goes on against what was released either way; only a gradebook without the
+    assignment (a fresh clone) gets the tests stored, from source/, and only if source/ still
+    generates the committed release: otherwise the tests of that release are nowhere.
     """
     release = course.path(course.coursedir.release_directory)
     if not os.path.isdir(release):
@@ -45,21 +46,20 @@ def check_release(course, say=print):
     _generate(course, release_directory=os.path.join(CHECK, "release"), db_url=check_db)
     differences = _differences(os.path.join(check, "release", course.assignment), release)
     stored = _stored(course, course.db_url)
-    if differences:
-        said = "; ".join(differences)
-        if stored is None:
+    if stored is None:
+        if differences:
             raise PipelineError(
                 f"the gradebook has no {course.assignment}, and source/ no longer generates the committed "
-                f"release ({said}): run `make release` (students' copies then differ from the new release) "
-                "or restore source/")
-        say(f"warning: source/{course.assignment} no longer generates the committed release ({said}). "
-            f"Grading against release/{course.assignment} and the tests the gradebook holds for it; "
-            "`make release` regenerates both.")
-    elif stored != _stored(course, check_db):
-        if stored is not None:
-            say(f"the gradebook's tests for {course.assignment} were not those of the committed release: "
-                "stored them again from source/")
+                f"release ({'; '.join(differences)}): run `make release` (students' copies then differ from "
+                "the new release) or restore source/")
         _generate(course, release_directory=os.path.join(CHECK, "release"))
+        say(f"gradebook: stored the tests of release/{course.assignment}, generated from source/")
+    else:
+        differences += _changed_tests(_stored(course, check_db), stored)
+        if differences:
+            say(f"warning: source/{course.assignment} has changed since the release ({'; '.join(differences)}). "
+                f"Grading against release/{course.assignment} and the tests the gradebook stored for it; "
+                "`make release` regenerates both (students' copies then differ from the new release).")
     shutil.rmtree(check, ignore_errors=True)
     return differences
 
@@ -77,6 +77,14 @@ def _stored(course, db_url):
             return stored_cells(gradebook, course.assignment, course.notebook)
         except MissingEntry:
             return None
+
+
+def _changed_tests(generated, stored):
+    """The cells whose stored version (hidden tests, points, ...) source/ would now change."""
+    names = sorted({name for kind in stored for name in set(stored[kind]) | set(generated[kind])
+                    if stored[kind].get(name) != generated[kind].get(name)})
+    return [f"tests stored in the gradebook differ in cells {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}"
+            ] if names else []
 
 
 def _differences(generated, committed):

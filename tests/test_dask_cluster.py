@@ -93,6 +93,8 @@ def test_a_worker_killed_mid_submission_loses_no_student_and_records_none_twice(
     assert keys and all(key.startswith("grade-") for key in keys)
     recorded = re.findall(r"^\[ *\d+/\d+\] (\S+)", stdout, re.M)
     assert sorted(recorded) == sorted(STUDENTS), stdout  # each student's result recorded exactly once
+    rows = report(course)
+    assert all(row["recorded"] and "grader" not in {e["kind"] for e in row["events"]} for row in rows.values()), rows
     with Gradebook(course.db_url) as gradebook:
         submissions = gradebook.find_assignment("attention").submissions
         assert sorted(s.student_id for s in submissions) == sorted(STUDENTS)
