@@ -81,6 +81,8 @@ def test_every_student_gets_a_row_in_grades_csv(bundled):
     ("hal_tampered_tests", {"softmax"}, {"edited", "restored", "metadata"}),
     ("ida_malformed", set(PARTS), {"intake"}),
     ("jon_misnamed", {"memory"}, {"intake"}),
+    ("kim_own_solution", set(), set()),
+    ("lou_copied_late", set(), set()),  # a copy is graded like any other work: the report flags it
 ])
 def test_each_student_is_graded_for_what_they_did(bundled, student, lost_parts, event_kinds):
     _, _, rows = bundled
@@ -98,10 +100,10 @@ def test_points_changed_by_a_student_do_not_count(bundled):
 
 def test_summary_reports_each_part_and_where_the_files_are(bundled):
     _, stdout, _ = bundled
-    assert re.search(r"^\[ *10/10\] ", stdout, re.M), stdout
+    assert re.search(r"^\[ *12/12\] ", stdout, re.M), stdout
     for part in PARTS:
-        assert re.search(rf"^{part} +\d+\.\d +\d+ +\d+ of 10$", stdout, re.M), stdout
-    assert "10 of 10 submissions graded" in stdout and "grades.csv" in stdout and "feedback" in stdout
+        assert re.search(rf"^{part} +\d+\.\d +\d+ +\d+ of 12$", stdout, re.M), stdout
+    assert "12 of 12 submissions graded" in stdout and "grades.csv" in stdout and "feedback" in stdout
 
 
 def feedback_text(path):
@@ -113,7 +115,7 @@ def test_feedback_never_shows_a_line_of_a_hidden_test(bundled):
     source = nbformat.read(Path(course.root) / "source" / "attention" / "attention.ipynb", as_version=4)
     lines = hidden_lines(cell.source for cell in source.cells)
     files = sorted((Path(course.root) / "feedback").glob("*/attention/attention.html"))
-    assert len(files) == 10 and len(lines) > 200
+    assert len(files) == 12 and len(lines) > 200
     for path in files:
         text = feedback_text(path)
         leaked = [line for line in lines if line in text]
@@ -160,8 +162,8 @@ def test_regrading_is_idempotent_and_keeps_manual_grades(bundled):
     assert again["ada_complete"]["cells"]["reflect-kv-cache-tradeoff"] == [4.0, 5.0]
     assert cell_scores(again, except_cell=MANUAL) == cell_scores(first, except_cell=MANUAL)
     with Gradebook(course.db_url) as gradebook:
-        assert len(gradebook.students) == 10
-        assert len(gradebook.find_assignment("attention").submissions) == 10
+        assert len(gradebook.students) == 12
+        assert len(gradebook.find_assignment("attention").submissions) == 12
 
 
 def test_grading_the_class_five_times_gives_identical_scores(bundled):
