@@ -17,7 +17,9 @@ import warnings
 
 from sqlalchemy.exc import SAWarning
 
+from .canvas import export_canvas_grades
 from .course import ASSIGNMENT, Course
+from .due_dates import import_due_dates
 from .pipeline import (ExecutionSettings, PipelineError, export_grades, generate_release, grade_class,
                        summarize, write_report)
 
@@ -52,6 +54,7 @@ def main(argv=None):
     try:
         print(f"release: generating release/{args.assignment} from source/{args.assignment}")
         generate_release(course)
+        import_due_dates(course)
         if args.command == "release":
             return 0
         settings = ExecutionSettings(
@@ -66,12 +69,15 @@ def main(argv=None):
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    canvas, canvas_note = export_canvas_grades(course)
     print()
     print("\n".join(summarize(results)))
     print(f"\ngraded in {time.monotonic() - start:.0f} s")
     print(f"  autograded notebooks  {course.coursedir.autograded_directory}/<student>/{args.assignment}/")
     print(f"  feedback (HTML)       {course.coursedir.feedback_directory}/<student>/{args.assignment}/")
     print(f"  grades                {os.path.relpath(csv_path, course.root)}")
+    print(f"  grades for Canvas     {os.path.relpath(canvas, course.root) if canvas else 'not written'}"
+          + (f": {canvas_note}" if canvas_note else ""))
     print("  per-student details   grading-report.json;  nbgrader's log: .grading/grading.log")
     return 0
 

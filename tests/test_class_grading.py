@@ -18,7 +18,7 @@ from nbgrader.apps import NbGraderAPI
 
 from bundled_class import write_class
 from catalogue import PARTS
-from conftest import build_course
+from conftest import REPO, build_course
 from grading.__main__ import main
 from grading.hidden_tests import hidden_lines
 from grading.pipeline import ExecutionSettings, grade_class
@@ -50,6 +50,8 @@ def cell_scores(rows, except_cell=None):
 def bundled(course_factory):
     course = course_factory("bundled")
     write_class(course.root)
+    for name in ("assignments.csv", "roster.csv"):  # the course's due dates and Canvas roster
+        shutil.copy(REPO / name, course.root)
     stdout = run_make_grade(course)
     return course, stdout, report(course)
 
@@ -62,12 +64,31 @@ def kinds(row):
     return {event["kind"] for event in row["events"]}
 
 
+def grades_csv(course):
+    with open(Path(course.root) / "grades.csv") as handle:
+        return {row["student_id"]: row for row in csv.DictReader(handle)}
+
+
 def test_every_student_gets_a_row_in_grades_csv(bundled):
     course, _, rows = bundled
-    with open(Path(course.root) / "grades.csv") as handle:
-        exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+    exported = {student: float(row["raw_score"]) for student, row in grades_csv(course).items()}
     assert sorted(exported) == sorted(p.name for p in (Path(course.root) / "submitted").iterdir())
     assert exported == {student: row["score"] for student, row in rows.items()}
+
+
+def test_the_late_submission_pays_nbgraders_penalty_in_grades_csv_and_for_canvas(bundled):
+    """Lou handed in 25.5 hours after the due date (assignments.csv): two started days at 10%."""
+    course, _, rows = bundled
+    grades = grades_csv(course)
+    late = grades["lou_copied_late"]
+    assert float(late["raw_score"]) == rows["lou_copied_late"]["score"] == 78
+    assert float(late["late_submission_penalty"]) == pytest.approx(15.6)
+    assert float(late["score"]) == pytest.approx(62.4)
+    assert [s for s, row in grades.items() if float(row["late_submission_penalty"])] == ["lou_copied_late"]
+    with open(Path(course.root) / "canvas-grades.csv", newline="") as handle:
+        canvas = {row["SIS Login ID"]: row["Module 13: Attention"] for row in csv.DictReader(handle)}
+    assert canvas["lloukas"] == "62.4" and canvas["mkim"] == "78"
+    assert len(canvas) == len(rows) + 1  # and the Points Possible row
 
 
 @pytest.mark.parametrize("student, lost_parts, event_kinds", [
@@ -104,6 +125,7 @@ def test_summary_reports_each_part_and_where_the_files_are(bundled):
     for part in PARTS:
         assert re.search(rf"^{part} +\d+\.\d +\d+ +\d+ of 12$", stdout, re.M), stdout
     assert "12 of 12 submissions graded" in stdout and "grades.csv" in stdout and "feedback" in stdout
+    assert re.search(r"^  grades for Canvas +canvas-grades\.csv$", stdout, re.M), stdout
 
 
 def feedback_text(path):
