@@ -65,7 +65,7 @@ c.GuardedExecute.memory_limit = 4 * 2**30  # bytes of address space per grading 
 
 # Late submissions: due dates are in the gradebook (for this course: assignments.csv, imported at
 # every release and grading); nbgrader's AssignLatePenalties charges each late notebook this
-# plugin's penalty, which grades.csv and canvas-grades.csv show.
+# plugin's penalty, which grades.csv, canvas-grades.csv and the class report show.
 c.AssignLatePenalties.plugin_class = PercentPerDayLate
 c.PercentPerDayLate.percent_per_day = 10
 
@@ -74,6 +74,10 @@ c.PercentPerDayLate.percent_per_day = 10
 # ("Title (canvas assignment id)" updates that assignment, a bare title creates one).
 c.CanvasExportPlugin.roster = "roster.csv"
 c.CanvasExportPlugin.assignment_columns = {"attention": "Module 13: Attention"}
+
+# The class report's similar-solution flags (see grading/report/similarity.py): the defaults.
+c.ClassReport.similarity_threshold = 0.5
+c.ClassReport.common_share = 0.25
 
 # generate_feedback: no line of a hidden test reaches a student, not even in a traceback.
 c.GenerateFeedback.preprocessors = [RedactHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]

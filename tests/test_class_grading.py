@@ -2,11 +2,8 @@
 feedback, scores equal nbgrader's own serial autograde, and regrading changes nothing.
 """
 
-import contextlib
 import csv
 import html
-import io
-import json
 import re
 import shutil
 from pathlib import Path
@@ -16,44 +13,18 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 
-from bundled_class import write_class
 from catalogue import PARTS
-from conftest import REPO, build_course
-from grading.__main__ import main
+from conftest import build_course, report_rows, run_make_grade
 from grading.hidden_tests import hidden_lines
 from grading.pipeline import ExecutionSettings, grade_class
 
-# A shorter cell timeout than the default 30 s keeps the infinite loop from dominating the suite.
-GRADE = ["grade", "--workers", "2", "--timeout", "10"]
 MANUAL = "reflect-kv-cache-tradeoff"  # given a manual grade by the regrade test
-
-
-def run_make_grade(course):
-    """The main job, in process: release, grade, feedback, grades.csv, summary. Returns stdout."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert main([*GRADE, "--course", str(course.root)]) == 0
-    return out.getvalue()
-
-
-def report(course):
-    return {row["student"]: row for row in json.loads((Path(course.root) / "grading-report.json").read_text())}
 
 
 def cell_scores(rows, except_cell=None):
     """Student -> {grade id: [score, max]}, optionally leaving one cell out (a copy)."""
     return {student: {cell: score for cell, score in row["cells"].items() if cell != except_cell}
             for student, row in rows.items()}
-
-
-@pytest.fixture(scope="module")
-def bundled(course_factory):
-    course = course_factory("bundled")
-    write_class(course.root)
-    for name in ("assignments.csv", "roster.csv"):  # the course's due dates and Canvas roster
-        shutil.copy(REPO / name, course.root)
-    stdout = run_make_grade(course)
-    return course, stdout, report(course)
 
 
 def lost(row):
@@ -126,6 +97,7 @@ def test_summary_reports_each_part_and_where_the_files_are(bundled):
         assert re.search(rf"^{part} +\d+\.\d +\d+ +\d+ of 12$", stdout, re.M), stdout
     assert "12 of 12 submissions graded" in stdout and "grades.csv" in stdout and "feedback" in stdout
     assert re.search(r"^  grades for Canvas +canvas-grades\.csv$", stdout, re.M), stdout
+    assert re.search(r"^  class report +class-report\.html$", stdout, re.M), stdout
 
 
 def feedback_text(path):
@@ -180,7 +152,7 @@ def test_regrading_is_idempotent_and_keeps_manual_grades(bundled):
         grade.manual_score = 4.0
         gradebook.db.commit()
     run_make_grade(course)
-    again = report(course)
+    again = report_rows(course)
     assert again["ada_complete"]["cells"]["reflect-kv-cache-tradeoff"] == [4.0, 5.0]
     assert cell_scores(again, except_cell=MANUAL) == cell_scores(first, except_cell=MANUAL)
     with Gradebook(course.db_url) as gradebook:
