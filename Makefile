@@ -47,4 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf autograded feedback grades.csv grading-report.json gradebook.db .nbgrader.log .grading
+	rm -rf autograded feedback grades.csv canvas-grades.csv class-report.html grading-report.json gradebook.db .nbgrader.log .grading
