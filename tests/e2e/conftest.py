@@ -55,6 +55,14 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(f"screenshots and logs: {journal.folder}")
 
 
+def pytest_runtest_setup(item):
+    """As anyone but root, skip: raised here, the three skips fold into one line of pytest's summary."""
+    if os.geteuid() != 0:
+        pytest.skip(
+            "the browser tests create unix accounts and run servers as them, so only root can run them: sudo make e2e"
+        )
+
+
 class Journal:
     """Times the steps of the tests and saves a screenshot at the end of each."""
 
@@ -108,10 +116,6 @@ def journal(artifacts, pytestconfig):
 @pytest.fixture(scope="session")
 def work():
     """A throwaway folder for the homes, the exchange and the hub's state."""
-    if os.geteuid() != 0:  # the one tier that cannot run as anyone: say so once, and how to run it
-        pytest.skip(
-            "the browser tests create unix accounts and run servers as them, so only root can run them: sudo make e2e"
-        )
     missing = [str(path) for path in (CHROMIUM, PROXY) if not os.path.exists(path)]
     if missing:  # as root, make test and make e2e install both first
         pytest.fail(
