@@ -1,4 +1,5 @@
-"""Shared fixtures: Jupyter kept out of HOME, and whole course directories built in temp folders."""
+"""Shared fixtures: Jupyter kept out of HOME, whole course directories built in temp folders, and
+each test's tier (unit, kernel or browser: see the README), given by the folder it lives in."""
 
 import contextlib
 import io
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from jupyter_isolation import isolate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,6 +30,28 @@ from grading.pipeline import generate_release  # noqa: E402
 GRADE = ["grade", "--workers", "2", "--timeout", "10"]
 # The bundled class is submitted/ with the course's due dates and Canvas roster.
 COURSE_FILES = ("assignments.csv", "roster.csv")
+
+TIERS = ("unit", "kernel", "browser")
+_TIER_FOLDERS = {REPO / "tests" / "unit": "unit", REPO / "tests" / "e2e": "browser"}  # elsewhere: kernel
+
+
+def tier_of(path):
+    """The tier of a test file: tests/unit is ``unit``, tests/e2e is ``browser``, anything else ``kernel``."""
+    folders = Path(path).resolve().parents
+    return next((tier for folder, tier in _TIER_FOLDERS.items() if folder in folders), "kernel")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by these marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        tier = tier_of(item.path)
+        other = {mark.name for mark in item.iter_markers() if mark.name in TIERS} - {tier}
+        if other:
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked {', '.join(sorted(other))} but lives in a {tier} "
+                "folder: a test's tier is where it lives (tests/conftest.py)"
+            )
+        item.add_marker(tier)
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -91,10 +115,3 @@ def release_nb():
 def solution_nb(release_nb):
     """What a student who solved everything hands in."""
     return completed(release_nb, read(REPO / "source" / "attention" / "attention.ipynb"))
-
-
-def pytest_terminal_summary(terminalreporter):
-    seconds = getattr(terminalreporter.config, "solution_seconds", None)
-    if seconds is not None:
-        terminalreporter.write_line(
-            f"solution notebook: executed by the grader in {seconds:.1f} s (kernel start included; goal < 20 s)")
