@@ -30,8 +30,12 @@ MODULE = Path("tinytorch", "core", "attention.py")
 
 
 def python(code, path):
-    """Run code in a fresh interpreter with ``path`` on sys.path; return stdout (it must succeed)."""
-    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(path)},
+    """Run code in a fresh interpreter with ``path`` on sys.path; return stdout (it must succeed).
+
+    The interpreter writes bytecode caches, as a student's kernel does (whatever this one does).
+    """
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    done = subprocess.run([sys.executable, "-c", code], env={**env, "PYTHONPATH": str(path)},
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -202,7 +206,8 @@ def test_exporting_again_replaces_a_module_already_imported_once(solution, tmp_p
     show = "from tinytorch.core.attention import create_causal_mask\nprint(int(create_causal_mask(3)[0, 2]))"
     buggy = replace_in_cell(copy.deepcopy(solution), "masks", "np.tril(", "np.triu(")
     assert export(write(buggy, tmp_path / "buggy"), out)[0] == 0
-    assert python(show, out) == "1\n"  # imported: the bytecode cache is written
+    assert python(show, out) == "1\n"
+    assert list((out / MODULE).parent.glob("__pycache__/attention.*.pyc"))  # the import wrote its cache
     stamp = (out / MODULE).stat()
     assert export(write(solution, tmp_path / "fixed"), out)[0] == 0
     assert (out / MODULE).stat().st_size == stamp.st_size
