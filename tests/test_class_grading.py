@@ -169,3 +169,54 @@ def test_grading_the_class_five_times_gives_identical_scores(bundled):
                               progress=lambda line: None)
         rows = {r.student: {"cells": r.cells} for r in results}
         assert cell_scores(rows, except_cell=MANUAL) == cell_scores(first, except_cell=MANUAL)
+
+
+# The parts of the bundled class as the feedback titles them (grading.parts.PART_TITLES).
+TITLES = {"softmax": "Part 1: softmax", "sdpa": "Part 1: scaled dot-product attention", "mask": "Part 2: masks",
+          "mha": "Part 3: multi-head attention", "kvcache": "Part 4: KV cache", "memory": "Part 5: memory",
+          "reflection": "Written answers"}
+
+
+def feedback_page(course, student):
+    """(the summary above the notebook, the notebook's cells) of a student's feedback, as text."""
+    page = (Path(course.root) / "feedback" / student / "attention" / "attention.html").read_text()
+    top, cells = re.split(r'<div[^>]* id="notebook"[^>]*>', page, maxsplit=1)
+    return feedback_text_of(re.split(r"<body[^>]*>", top, maxsplit=1)[1]), feedback_text_of(cells)
+
+
+def feedback_text_of(markup):
+    markup = re.sub(r"<style.*?</style>", " ", markup, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+
+
+def test_feedback_starts_with_each_failed_check_and_its_message(bundled):
+    course, _, rows = bundled
+    top, cells = feedback_page(course, "dev_buggy_masks")
+    failed = [cell for cell, (score, points) in rows["dev_buggy_masks"]["cells"].items()
+              if score < points and cell.startswith("test-")]
+    assert len(failed) == 5, failed
+    assert f"To fix: {len(failed)} checks failed." in top
+    to_fix = top.split("To fix:", 1)[1].split(TITLES["softmax"], 1)[0]
+    for name, message in [
+        ("Part 1, scaled dot-product attention: mask (0 / 3)", "weights of blocked keys (mask False): 3 of 9 values"),
+        ("Part 1, scaled dot-product attention: fully masked (0 / 2)", "weights of the query whose keys are all"),
+        ("Part 2, masks: padding (0 / 3)", "create_padding_mask([3, 1], max_len=4)"),
+        ("Part 2, masks: padding errors (0 / 2)", "lengths 0 and max_len are allowed"),
+        ("Part 2, masks: combined (0 / 2)", "weights on the padding of sequence 1"),
+    ]:
+        assert name in to_fix and message in to_fix.split(name, 1)[1], name
+    assert "Test cell" not in top and "weights of blocked keys (mask False)" in cells  # the cells follow
+
+
+@pytest.mark.parametrize("student", ["dev_buggy_masks", "ada_complete"])
+def test_feedback_gives_each_part_its_subtotal_and_names_its_checks(bundled, student):
+    course, _, rows = bundled
+    top, _ = feedback_page(course, student)
+    parts = rows[student]["parts"]
+    assert set(parts) == set(TITLES)
+    subtotals = [f"{TITLES[part]} {score:g} / {points:g}" for part, (score, points) in parts.items()]
+    positions = [top.index(subtotal) for subtotal in subtotals]
+    assert positions == sorted(positions)  # in the notebook's order
+    assert "worked example 2 / 2" in top and "padding errors" in top and "KV cache tradeoff" in top
+    if student == "ada_complete":
+        assert "Every automatic check passed." in top and "To fix" not in top
