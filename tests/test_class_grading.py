@@ -220,3 +220,14 @@ def test_feedback_gives_each_part_its_subtotal_and_names_its_checks(bundled, stu
     assert "worked example 2 / 2" in top and "padding errors" in top and "KV cache tradeoff" in top
     if student == "ada_complete":
         assert "Every automatic check passed." in top and "To fix" not in top
+
+
+def test_a_students_autograded_notebook_exports_their_own_code(bundled, tmp_path):
+    course, _, _ = bundled
+    autograded = Path(course.root) / "autograded" / "dev_buggy_masks" / "attention" / "attention.ipynb"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["export", str(autograded), "--to", str(tmp_path)]) == 0
+    module = (tmp_path / "tinytorch" / "core" / "attention.py").read_text()
+    assert "-np.inf, scores)" in module  # the student's inverted mask, as in their feedback
+    source = nbformat.read(Path(course.root) / "source" / "attention" / "attention.ipynb", as_version=4)
+    assert not [line for line in hidden_lines(cell.source for cell in source.cells) if line in module]
