@@ -208,6 +208,16 @@ def test_feedback_starts_with_each_failed_check_and_its_message(bundled):
     assert "Test cell" not in top and "weights of blocked keys (mask False)" in cells  # the cells follow
 
 
+def test_feedback_gives_a_message_shared_by_consecutive_failures_once(bundled):
+    course, _, rows = bundled
+    top, _ = feedback_page(course, "ben_partial")  # Parts 3 to 5 not done: every test there raises
+    failed = [cell for cell, (score, points) in rows["ben_partial"]["cells"].items()
+              if score < points and cell.startswith("test-")]
+    assert f"To fix: {len(failed)} checks failed." in top
+    assert "Part 3, multi-head attention: init (0 / 3)" in top and "Part 4, KV cache: decode (0 / 5)" in top
+    assert top.count("NotImplementedError: not implemented yet: replace this line with your code") == 1
+
+
 @pytest.mark.parametrize("student", ["dev_buggy_masks", "ada_complete"])
 def test_feedback_gives_each_part_its_subtotal_and_names_its_checks(bundled, student):
     course, _, rows = bundled

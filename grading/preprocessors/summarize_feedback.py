@@ -6,6 +6,8 @@ gives the feedback template (grading/templates/feedback/by_part.html.j2) ``resou
 
 * ``failed``: every autograded test that lost points, named by its part and what it checks
   (grading.parts), with its failure message (already redacted by RedactHiddenTests);
+  ``failed_groups``: the same, with consecutive tests that fail with the same message (every
+  test after an unfinished function, say) grouped under that message;
 * ``parts``: the graded cells grouped by part, in notebook order, with subtotals.
 
 Scores come from the gradebook, as nbgrader's GetGrades reads them.
@@ -50,7 +52,13 @@ class SummarizeFeedback(NbGraderPreprocessor):
             part["points"] = sum(check["points"] for check in part["checks"])
             part["failed"] = sum(check["status"] == "failed" for check in part["checks"])
             part["pending"] = sum(check["status"] == "pending" for check in part["checks"])
-        resources["feedback_summary"] = {"failed": failed, "parts": list(by_part.values())}
+        groups = []
+        for check in failed:
+            if groups and groups[-1]["message"] == check["message"]:
+                groups[-1]["checks"].append(check)
+            else:
+                groups.append({"message": check["message"], "checks": [check]})
+        resources["feedback_summary"] = {"failed": failed, "failed_groups": groups, "parts": list(by_part.values())}
         return nb, resources
 
     def _message(self, cell):
