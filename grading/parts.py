@@ -10,9 +10,13 @@ PART_TITLES = {
     "softmax": "Part 1: softmax",
     "sdpa": "Part 1: scaled dot-product attention",
     "mask": "Part 2: masks",
-    "mha": "Part 3: multi-head attention",
-    "kvcache": "Part 4: KV cache",
-    "memory": "Part 5: memory",
+    "heads": "Part 3: what attention can learn",
+    "mha": "Part 4: multi-head attention",
+    "kvcache": "Part 5: KV cache",
+    "memory": "Part 6: memory",
+    "tiled": "Part 7.1: tiled attention",
+    "gqa": "Part 7.2: grouped-query attention",
+    "compute": "Part 7.3: compute and bandwidth",
     "reflect": "Written answers",
 }
 # Words of grade ids that are not written in lower case.

@@ -173,7 +173,9 @@ def test_grading_the_class_five_times_gives_identical_scores(bundled):
 
 # The parts of the bundled class as the feedback titles them (grading.parts.PART_TITLES).
 TITLES = {"softmax": "Part 1: softmax", "sdpa": "Part 1: scaled dot-product attention", "mask": "Part 2: masks",
-          "mha": "Part 3: multi-head attention", "kvcache": "Part 4: KV cache", "memory": "Part 5: memory",
+          "heads": "Part 3: what attention can learn", "mha": "Part 4: multi-head attention",
+          "kvcache": "Part 5: KV cache", "memory": "Part 6: memory", "tiled": "Part 7.1: tiled attention",
+          "gqa": "Part 7.2: grouped-query attention", "compute": "Part 7.3: compute and bandwidth",
           "reflection": "Written answers"}
 
 
@@ -240,4 +242,7 @@ def test_a_students_autograded_notebook_exports_their_own_code(bundled, tmp_path
     module = (tmp_path / "tinytorch" / "core" / "attention.py").read_text()
     assert "-np.inf, scores)" in module  # the student's inverted mask, as in their feedback
     source = nbformat.read(Path(course.root) / "source" / "attention" / "attention.ipynb", as_version=4)
-    assert not [line for line in hidden_lines(cell.source for cell in source.cells) if line in module]
+    exported = [cell.source for cell in nbformat.read(autograded, as_version=4).cells
+                if "export" in cell.metadata.get("tags", [])]  # the student's code: no secret of ours
+    assert not [line for line in hidden_lines([cell.source for cell in source.cells], public=exported)
+                if line in module]

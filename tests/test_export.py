@@ -114,7 +114,8 @@ def test_the_module_is_the_tagged_cells_in_order_and_nothing_else(reference):
     assert {type(node).__name__ for node in module.body[1:]} <= {"Import", "ImportFrom", "FunctionDef", "ClassDef",
                                                                 "Assign"}  # after the docstring, nothing runs
     assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
-    assert not [line for line in hidden_lines(c.source for c in source.cells) if line in text]
+    tagged = [cell.source for cell in source.cells if TAG in cell.metadata.get("tags", [])]
+    assert not [line for line in hidden_lines([c.source for c in source.cells], public=tagged) if line in text]
 
 
 def test_release_export_imports_and_every_stub_raises(tmp_path):
@@ -123,11 +124,13 @@ def test_release_export_imports_and_every_stub_raises(tmp_path):
     python("""
 import numpy as np
 from tinytorch.core.attention import (KVCache, MultiHeadAttention, ScaledDotProductAttention,
-                                      create_causal_mask, scaled_dot_product_attention, softmax)
+                                      create_causal_mask, scaled_dot_product_attention, softmax,
+                                      tiled_attention)
 x = np.ones((1, 2, 4))
 calls = {"softmax": lambda: softmax(x), "attention": lambda: scaled_dot_product_attention(x, x, x),
          "layer": lambda: ScaledDotProductAttention()(x, x, x), "mask": lambda: create_causal_mask(2),
-         "mha": lambda: MultiHeadAttention(4, 2), "cache": lambda: KVCache(2, 1, 4)}
+         "mha": lambda: MultiHeadAttention(4, 2), "cache": lambda: KVCache(2, 1, 4),
+         "tiled": lambda: tiled_attention(x, x, x)}
 for name, call in calls.items():
     try:
         call()
