@@ -212,12 +212,21 @@ def test_feedback_starts_with_each_failed_check_and_its_message(bundled):
 
 def test_feedback_gives_a_message_shared_by_consecutive_failures_once(bundled):
     course, _, rows = bundled
-    top, _ = feedback_page(course, "ben_partial")  # Parts 3 to 5 not done: every test there raises
+    top, _ = feedback_page(course, "ben_partial")  # Parts 3 to 7 not done: their tests raise
     failed = [cell for cell, (score, points) in rows["ben_partial"]["cells"].items()
               if score < points and cell.startswith("test-")]
     assert f"To fix: {len(failed)} checks failed." in top
-    assert "Part 3, multi-head attention: init (0 / 3)" in top and "Part 4, KV cache: decode (0 / 5)" in top
-    assert top.count("NotImplementedError: not implemented yet: replace this line with your code") == 1
+    # one message after the group, none between its names
+    assert ("Part 4, multi-head attention: init (0 / 3) Part 4, multi-head attention: shapes (0 / 2) "
+            "Part 4, multi-head attention: heads (0 / 5)") in top
+    assert 0 < top.count("NotImplementedError: not implemented yet") < len(failed) / 4
+
+
+def test_feedback_tracebacks_have_no_frame_of_the_graders_checks(bundled):
+    course, _, _ = bundled
+    files = sorted((Path(course.root) / "feedback").glob("*/attention/attention.html"))
+    assert len(files) == 10
+    assert [path.parent.parent.name for path in files if "kernel_checks" in path.read_text()] == []
 
 
 @pytest.mark.parametrize("student", ["dev_buggy_masks", "ada_complete"])
