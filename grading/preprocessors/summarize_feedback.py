@@ -40,10 +40,12 @@ class SummarizeFeedback(NbGraderPreprocessor):
                 continue
             score, points, pending = grades[grade_id]
             score = score or 0.0
+            # A test passes or fails; a written answer is graded by hand (and waits until it is).
+            status = (("pending" if pending else "graded") if utils.is_solution(cell) else
+                      "passed" if score >= points else "failed")
             check = {"id": grade_id, "name": parts.check_name(grade_id), "full_name": parts.full_name(grade_id),
-                     "score": score, "points": points, "status": "pending" if pending else
-                     "passed" if score >= points else "failed"}
-            if check["status"] == "failed" and not utils.is_solution(cell):  # a test, not a written answer
+                     "score": score, "points": points, "status": status}
+            if status == "failed":
                 failed.append(dict(check, message=self._message(cell)))
             part = by_part.setdefault(parts.part_title(grade_id), {"title": parts.part_title(grade_id), "checks": []})
             part["checks"].append(check)
