@@ -14,8 +14,10 @@ from grading.export import export
 
 from .timing import Stat
 
-TIMED_IMPORT = ("import time, numpy\nstart = time.perf_counter()\nimport tinytorch.core.attention\n"
-                "print(time.perf_counter() - start)")
+TIMED_IMPORT = (
+    "import time, numpy\nstart = time.perf_counter()\nimport tinytorch.core.attention\n"
+    "print(time.perf_counter() - start)"
+)
 
 
 def measure(solution_path, folder, rounds=7):
@@ -25,8 +27,9 @@ def measure(solution_path, folder, rounds=7):
     env["PYTHONPATH"] = folder
 
     def timed():
-        done = subprocess.run([sys.executable, "-c", TIMED_IMPORT], env=env, capture_output=True, text=True,
-                              check=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", TIMED_IMPORT], env=env, capture_output=True, text=True, check=True, timeout=60
+        )
         return float(done.stdout)
 
     timed()

@@ -66,8 +66,9 @@ def run(
         progress("peak memory ...")
         measured["memory"] = {name: memory.measure(namespace) for name, namespace in versions.items()}
         progress("importing the exported tinytorch.core.attention ...")
-        measured["export"] = {"import_seconds": export.measure(solution_path, os.path.join(scratch, "export"),
-                                                               rounds=rounds)}
+        measured["export"] = {
+            "import_seconds": export.measure(solution_path, os.path.join(scratch, "export"), rounds=rounds)
+        }
         progress(f"the notebook alone and the grading pipeline, {class_rounds} rounds ...")
         measured["grading"] = notebooks.measure(
             solution_path, scratch, rounds=class_rounds, submissions=submissions, progress=progress

@@ -22,9 +22,11 @@ COURSE_ID = "tinytorch-attention"
 NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
 STUB_ERROR = "NotImplementedError: not implemented yet: replace this line with your code"
 EXPORT_STEP = f"!python -m grading export {ASSIGNMENT}.ipynb --to ~"  # README, "The export"
-IMPORT_EXPORTED = ("import os, sys; sys.path.insert(0, os.path.expanduser('~')); "
-                   "from tinytorch.core.attention import MultiHeadAttention, create_causal_mask; "
-                   "print(MultiHeadAttention.__module__, create_causal_mask(3).sum())")
+IMPORT_EXPORTED = (
+    "import os, sys; sys.path.insert(0, os.path.expanduser('~')); "
+    "from tinytorch.core.attention import MultiHeadAttention, create_causal_mask; "
+    "print(MultiHeadAttention.__module__, create_causal_mask(3).sum())"
+)
 
 
 def points(notebook):

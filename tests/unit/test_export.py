@@ -35,8 +35,9 @@ def python(code, path):
     The interpreter writes bytecode caches, as a student's kernel does (whatever this one does).
     """
     env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-    done = subprocess.run([sys.executable, "-c", code], env={**env, "PYTHONPATH": str(path)},
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**env, "PYTHONPATH": str(path)}, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -64,8 +65,13 @@ def readme_example():
 def reference(tmp_path_factory):
     """The source notebook exported by the real command, in its own process."""
     to = tmp_path_factory.mktemp("reference")
-    done = subprocess.run([sys.executable, "-m", "grading", "export", str(SOURCE), "--to", str(to)],
-                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, "-m", "grading", "export", str(SOURCE), "--to", str(to)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"wrote {to / MODULE}\n"
     return to
@@ -81,9 +87,12 @@ def test_reference_export_runs_the_readme_example(reference):
 
 
 def test_importing_defines_names_and_runs_nothing_else(reference):
-    out = python("import sys, numpy\nprint('start')\nimport tinytorch.core.attention as m\nprint('end')\n"
-                 "print(m.__file__)\n"
-                 "print(sorted({'matplotlib', 'tracemalloc', 'IPython', 'grading'} & set(sys.modules)))", reference)
+    out = python(
+        "import sys, numpy\nprint('start')\nimport tinytorch.core.attention as m\nprint('end')\n"
+        "print(m.__file__)\n"
+        "print(sorted({'matplotlib', 'tracemalloc', 'IPython', 'grading'} & set(sys.modules)))",
+        reference,
+    )
     assert out == f"start\nend\n{reference / MODULE}\n[]\n"
 
 
@@ -91,8 +100,12 @@ def defined_names(source):
     """Names a piece of code defines at its top level (functions, classes, variables)."""
     tree = ast.parse(TransformerManager().transform_cell(source))  # magics become calls
     return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))} | {
-        target.id for node in tree.body if isinstance(node, ast.Assign)
-        for target in node.targets if isinstance(target, ast.Name)}
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
 
 
 def test_the_module_is_the_tagged_cells_in_order_and_nothing_else(reference):
@@ -111,8 +124,13 @@ def test_the_module_is_the_tagged_cells_in_order_and_nothing_else(reference):
     assert exported and others - exported
     assert not (others - exported) & defined_names(text)  # no helper, check, test or demo
     module = ast.parse(text)
-    assert {type(node).__name__ for node in module.body[1:]} <= {"Import", "ImportFrom", "FunctionDef", "ClassDef",
-                                                                "Assign"}  # after the docstring, nothing runs
+    assert {type(node).__name__ for node in module.body[1:]} <= {
+        "Import",
+        "ImportFrom",
+        "FunctionDef",
+        "ClassDef",
+        "Assign",
+    }  # after the docstring, nothing runs
     assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
     tagged = [cell.source for cell in source.cells if TAG in cell.metadata.get("tags", [])]
     assert not [line for line in hidden_lines([c.source for c in source.cells], public=tagged) if line in text]
@@ -121,7 +139,8 @@ def test_the_module_is_the_tagged_cells_in_order_and_nothing_else(reference):
 def test_release_export_imports_and_every_stub_raises(tmp_path):
     code, _, err = export(RELEASE, tmp_path)
     assert code == 0, err
-    python("""
+    python(
+        """
 import numpy as np
 from tinytorch.core.attention import (KVCache, MultiHeadAttention, ScaledDotProductAttention,
                                       create_causal_mask, scaled_dot_product_attention, softmax,
@@ -137,37 +156,51 @@ for name, call in calls.items():
     except NotImplementedError:
         continue
     raise SystemExit(f"{name} did not raise NotImplementedError")
-""", tmp_path)
+""",
+        tmp_path,
+    )
 
 
 def test_a_students_export_carries_their_code(solution, tmp_path):
     nb = replace_in_cell(copy.deepcopy(solution), "masks", "np.tril(", "np.triu(")  # their bug
     code, _, err = export(write(nb, tmp_path / "student"), tmp_path / "out")
     assert code == 0, err
-    assert python("from tinytorch.core.attention import create_causal_mask\n"
-                  "print(create_causal_mask(3).astype(int).tolist())", tmp_path / "out") == "[[1, 1, 1], [0, 1, 1], [0, 0, 1]]\n"
+    assert (
+        python(
+            "from tinytorch.core.attention import create_causal_mask\n"
+            "print(create_causal_mask(3).astype(int).tolist())",
+            tmp_path / "out",
+        )
+        == "[[1, 1, 1], [0, 1, 1], [0, 0, 1]]\n"
+    )
 
 
 def test_a_syntax_error_names_the_cell_and_keeps_the_previous_export(solution, tmp_path):
     out = tmp_path / "out"
     assert export(write(solution, tmp_path / "good"), out)[0] == 0
     before = (out / MODULE).read_bytes()
-    broken = replace_in_cell(copy.deepcopy(solution), "mha", "self.num_heads = num_heads",
-                             "self.num_heads = = num_heads")
+    broken = replace_in_cell(
+        copy.deepcopy(solution), "mha", "self.num_heads = num_heads", "self.num_heads = = num_heads"
+    )
     code, stdout, err = export(write(broken, tmp_path / "broken"), out)
     assert code == 1 and stdout == ""
     tagged = [c.metadata["nbgrader"]["grade_id"] for c in solution.cells if TAG in c.metadata.get("tags", [])]
-    assert err.startswith(f"error: cell 'mha' ({tagged.index('mha') + 1}th of the {len(tagged)} cells tagged 'export') of ")
+    assert err.startswith(
+        f"error: cell 'mha' ({tagged.index('mha') + 1}th of the {len(tagged)} cells tagged 'export') of "
+    )
     assert re.search(r"has a syntax error at its line \d+: invalid syntax:\n +self.num_heads = = num_heads\n", err)
     assert "Traceback" not in err and "Nothing was written" in err
     assert (out / MODULE).read_bytes() == before
 
 
-@pytest.mark.parametrize("case, expected", [
-    ("missing", "does not exist"),
-    ("not-json", "cannot be read as a notebook"),
-    ("untagged", "no code cell of"),
-])
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("missing", "does not exist"),
+        ("not-json", "cannot be read as a notebook"),
+        ("untagged", "no code cell of"),
+    ],
+)
 def test_a_notebook_that_cannot_be_exported_exits_1_with_a_message(case, expected, solution, tmp_path):
     path = tmp_path / "attention.ipynb"
     if case == "not-json":
@@ -198,8 +231,10 @@ def test_modules_already_exported_into_the_folder_stay(reference, tmp_path):
     assert export(SOURCE, tmp_path)[0] == 0
     assert (package / "__init__.py").read_text() == "__version__ = '0.13'\n"
     assert (package / "core" / "tensor.py").read_text() == "class Tensor:\n    pass\n"
-    python("import tinytorch.core.tensor, tinytorch.core.attention, tinytorch\nassert tinytorch.__version__ == '0.13'",
-           tmp_path)
+    python(
+        "import tinytorch.core.tensor, tinytorch.core.attention, tinytorch\nassert tinytorch.__version__ == '0.13'",
+        tmp_path,
+    )
 
 
 def test_exporting_again_replaces_a_module_already_imported_once(solution, tmp_path):
