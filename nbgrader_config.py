@@ -10,7 +10,8 @@ from nbgrader.preprocessors import GetGrades
 
 from grading.autograde import EXECUTE, RECORD, SANITIZE
 from grading.late_penalty import PercentPerDayLate
-from grading.preprocessors import RedactHiddenTests, StripJupytextMetadata
+from grading.preprocessors import DropGraderFrames, RedactHiddenTests, StripJupytextMetadata, SummarizeFeedback
+from grading.templates import FEEDBACK_TEMPLATE_FILE, TEMPLATE_DIRS
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -79,5 +80,10 @@ c.CanvasExportPlugin.assignment_columns = {"attention": "Module 13: Attention"}
 c.ClassReport.similarity_threshold = 0.5
 c.ClassReport.common_share = 0.25
 
-# generate_feedback: no line of a hidden test reaches a student, not even in a traceback.
-c.GenerateFeedback.preprocessors = [RedactHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+# generate_feedback: no line of a hidden test reaches a student, not even in a traceback, nor
+# a frame of the grader's own checks. The page starts with every failed check and its message,
+# then each part's score (SummarizeFeedback reads the messages once they are redacted).
+c.GenerateFeedback.preprocessors = [RedactHiddenTests, DropGraderFrames, GetGrades, SummarizeFeedback,
+                                    CSSHTMLHeaderPreprocessor]
+c.HTMLExporter.template_file = FEEDBACK_TEMPLATE_FILE
+c.HTMLExporter.extra_template_basedirs = TEMPLATE_DIRS

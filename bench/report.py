@@ -17,6 +17,7 @@ ROWS = [
     ("memory_exponent", "fitted exponent of peak memory, L=128..2048", "{:.2f}"),
     ("memory_formula_error", "weights bytes vs attention_matrix_bytes", "{:.1e}"),
     ("notebook_seconds", "solution notebook, nbclient alone", "{:.1f} s"),
+    ("export_import_seconds", "import of the exported tinytorch.core.attention, after NumPy", "{:.3f} s"),
 ]
 BASELINE_ROWS = [
     ("sdpa_vs_torch_L512", "baseline SDPA / torch SDPA, L=512", "{:.2f}x"),

@@ -7,7 +7,7 @@ import time
 
 from tests.jupyter_isolation import isolate
 
-from . import decode, machine, memory, notebooks, sdpa, solution
+from . import decode, export, machine, memory, notebooks, sdpa, solution
 from .timing import Stat
 
 # key: (comparison, target) of the figures that have a goal; the parallel one depends on the cores.
@@ -18,6 +18,7 @@ GOALS = {
     "memory_exponent": ("~", 2.0),
     "memory_formula_error": ("<=", 0.01),
     "notebook_seconds": ("<=", 10.0),  # the solution notebook, run top to bottom in a fresh kernel
+    "export_import_seconds": ("<=", 0.2),
 }
 EXPONENT_TOLERANCE = 0.1
 
@@ -64,6 +65,10 @@ def run(
         measured["decode"] = decode.measure(versions, rounds=decode_rounds)
         progress("peak memory ...")
         measured["memory"] = {name: memory.measure(namespace) for name, namespace in versions.items()}
+        progress("importing the exported tinytorch.core.attention ...")
+        measured["export"] = {
+            "import_seconds": export.measure(solution_path, os.path.join(scratch, "export"), rounds=rounds)
+        }
         progress(f"the notebook alone and the grading pipeline, {class_rounds} rounds ...")
         measured["grading"] = notebooks.measure(
             solution_path, scratch, rounds=class_rounds, submissions=submissions, progress=progress
@@ -86,6 +91,7 @@ def assemble(measured, about, settings, *, seconds):
         "memory_exponent": Stat.of([memory_figures["exponent"]]),
         "memory_formula_error": Stat.of([memory_figures["formula_error"]]),
         "notebook_seconds": grading["notebook_seconds"],
+        "export_import_seconds": measured["export"]["import_seconds"],
     }
     goals = dict(GOALS, parallel_speedup=(">=", parallel_goal(grading["workers"])))
     results = {

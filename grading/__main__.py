@@ -1,4 +1,4 @@
-"""Command line: ``python -m grading {release,grade}``.
+"""Command line: ``python -m grading {release,grade,export}``.
 
 Examples::
 
@@ -7,6 +7,7 @@ Examples::
     python -m grading grade --scheduler tcp://10.0.0.5:8786   # same job on a dask cluster
     python -m grading grade --student alice --student bob
     python -m grading release                    # only regenerate release/ from source/
+    python -m grading export NOTEBOOK --to DIR   # DIR/tinytorch/core/attention.py (see -h there)
 """
 
 import argparse
@@ -17,6 +18,7 @@ import warnings
 
 from sqlalchemy.exc import SAWarning
 
+from . import export
 from .canvas import export_canvas_grades
 from .course import ASSIGNMENT, Course
 from .due_dates import import_due_dates
@@ -29,7 +31,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m grading", description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split("Examples::", 1)[1])
-    parser.add_argument("command", choices=["release", "grade"])
+    parser.add_argument("command", choices=["release", "grade", "export"])
     parser.add_argument("--course", default=".", help="course root (folder of nbgrader_config.py)")
     parser.add_argument("--assignment", default=ASSIGNMENT)
     parser.add_argument("--student", action="append", dest="students",
@@ -47,7 +49,10 @@ def parse_args(argv):
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["export"]:
+        return export.main(argv[1:])
+    args = parse_args(argv)
     # nbgrader 0.9.6's gradebook code triggers SQLAlchemy 2 autoflush warnings on every
     # submission; they say nothing about the grades and would bury the progress report.
     warnings.filterwarnings("ignore", category=SAWarning)

@@ -15,6 +15,7 @@ from nbgrader.apps import NbGraderAPI
 
 from catalogue import PARTS
 from conftest import build_course, report_rows, run_make_grade
+from grading.export import export
 from grading.hidden_tests import hidden_lines
 from grading.pipeline import ExecutionSettings, grade_class
 
@@ -109,10 +110,16 @@ def test_feedback_never_shows_a_line_of_a_hidden_test(bundled):
     course, _, _ = bundled
     source = nbformat.read(Path(course.root) / "source" / "attention" / "attention.ipynb", as_version=4)
     release = nbformat.read(Path(course.root) / "release" / "attention" / "attention.ipynb", as_version=4)
-    lines = hidden_lines([cell.source for cell in source.cells], public=[cell.source for cell in release.cells])
     files = sorted((Path(course.root) / "feedback").glob("*/attention/attention.html"))
-    assert len(files) == 12 and len(lines) > 200
+    assert len(files) == 12
     for path in files:
+        # A line the student wrote themselves is theirs to see, even where a hidden check repeats it.
+        student = path.parent.parent.name
+        submitted = nbformat.read(Path(course.root) / "submitted" / student / "attention" / "attention.ipynb",
+                                  as_version=4)
+        public = [cell.source for cell in release.cells + submitted.cells]
+        lines = hidden_lines([cell.source for cell in source.cells], public=public)
+        assert len(lines) > 200
         text = feedback_text(path)
         leaked = [line for line in lines if line in text]
         assert not leaked, f"{path.parent.parent.name}: {leaked[:3]}"
@@ -169,3 +176,91 @@ def test_grading_the_class_five_times_gives_identical_scores(bundled):
                               progress=lambda line: None)
         rows = {r.student: {"cells": r.cells} for r in results}
         assert cell_scores(rows, except_cell=MANUAL) == cell_scores(first, except_cell=MANUAL)
+
+
+# The parts of the bundled class as the feedback titles them (grading.parts.PART_TITLES).
+TITLES = {"softmax": "Part 1: softmax", "sdpa": "Part 1: scaled dot-product attention", "mask": "Part 2: masks",
+          "heads": "Part 3: what attention can learn", "mha": "Part 4: multi-head attention",
+          "kvcache": "Part 5: KV cache", "memory": "Part 6: memory", "tiled": "Part 7.1: tiled attention",
+          "gqa": "Part 7.2: grouped-query attention", "compute": "Part 7.3: compute and bandwidth",
+          "reflection": "Written answers"}
+
+
+def feedback_page(course, student):
+    """(the summary above the notebook, the notebook's cells) of a student's feedback, as text."""
+    page = (Path(course.root) / "feedback" / student / "attention" / "attention.html").read_text()
+    top, cells = re.split(r'<div[^>]* id="notebook"[^>]*>', page, maxsplit=1)
+    return feedback_text_of(re.split(r"<body[^>]*>", top, maxsplit=1)[1]), feedback_text_of(cells)
+
+
+def feedback_text_of(markup):
+    markup = re.sub(r"<style.*?</style>", " ", markup, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+
+
+def test_feedback_starts_with_each_failed_check_and_its_message(bundled):
+    course, _, _ = bundled
+    rows = report_rows(course)  # as of the latest grading, whose feedback this is
+    top, cells = feedback_page(course, "dev_buggy_masks")
+    failed = [cell for cell, (score, points) in rows["dev_buggy_masks"]["cells"].items()
+              if score < points and cell.startswith("test-")]
+    assert len(failed) == 5, failed
+    assert f"To fix: {len(failed)} checks failed." in top
+    to_fix = top.split("To fix:", 1)[1].split(TITLES["softmax"], 1)[0]
+    for name, message in [
+        ("Part 1, scaled dot-product attention: mask (0 / 3)", "weights of blocked keys (mask False): 3 of 9 values"),
+        ("Part 1, scaled dot-product attention: fully masked (0 / 2)", "weights of the query whose keys are all"),
+        ("Part 2, masks: padding (0 / 3)", "create_padding_mask([3, 1], max_len=4)"),
+        ("Part 2, masks: padding errors (0 / 2)", "lengths 0 and max_len are allowed"),
+        ("Part 2, masks: combined (0 / 2)", "weights on the padding of sequence 1"),
+    ]:
+        assert name in to_fix and message in to_fix.split(name, 1)[1], name
+    assert "Test cell" not in top and "weights of blocked keys (mask False)" in cells  # the cells follow
+
+
+def test_feedback_gives_a_message_shared_by_consecutive_failures_once(bundled):
+    course, _, _ = bundled
+    rows = report_rows(course)
+    top, _ = feedback_page(course, "ben_partial")  # Parts 3 to 7 not done: their tests raise
+    failed = [cell for cell, (score, points) in rows["ben_partial"]["cells"].items()
+              if score < points and cell.startswith("test-")]
+    assert f"To fix: {len(failed)} checks failed." in top
+    # one message after the group, none between its names
+    assert ("Part 4, multi-head attention: init (0 / 3) Part 4, multi-head attention: shapes (0 / 2) "
+            "Part 4, multi-head attention: heads (0 / 5)") in top
+    assert 0 < top.count("NotImplementedError: not implemented yet") < len(failed) / 4
+
+
+def test_feedback_tracebacks_have_no_frame_of_the_graders_checks(bundled):
+    course, _, _ = bundled
+    files = sorted((Path(course.root) / "feedback").glob("*/attention/attention.html"))
+    assert len(files) == len(report_rows(course))
+    assert [path.parent.parent.name for path in files if "kernel_checks" in path.read_text()] == []
+
+
+@pytest.mark.parametrize("student", ["dev_buggy_masks", "ada_complete"])
+def test_feedback_gives_each_part_its_subtotal_and_names_its_checks(bundled, student):
+    course, _, _ = bundled
+    rows = report_rows(course)  # the regrade test may have given a written answer points since
+    top, _ = feedback_page(course, student)
+    parts = rows[student]["parts"]
+    assert set(parts) == set(TITLES)
+    subtotals = [f"{TITLES[part]} {score:g} / {points:g}" for part, (score, points) in parts.items()]
+    positions = [top.index(subtotal) for subtotal in subtotals]
+    assert positions == sorted(positions)  # in the notebook's order
+    assert "worked example 2 / 2" in top and "padding errors" in top and "KV cache tradeoff" in top
+    if student == "ada_complete":
+        assert "Every automatic check passed." in top and "To fix" not in top
+
+
+def test_a_students_autograded_notebook_exports_their_own_code(bundled, tmp_path):
+    course, _, _ = bundled
+    autograded = Path(course.root) / "autograded" / "dev_buggy_masks" / "attention" / "attention.ipynb"
+    assert export(str(autograded), str(tmp_path)).endswith("attention.py")
+    module = (tmp_path / "tinytorch" / "core" / "attention.py").read_text()
+    assert "-np.inf, scores)" in module  # the student's inverted mask, as in their feedback
+    source = nbformat.read(Path(course.root) / "source" / "attention" / "attention.ipynb", as_version=4)
+    exported = [cell.source for cell in nbformat.read(autograded, as_version=4).cells
+                if "export" in cell.metadata.get("tags", [])]  # the student's code: no secret of ours
+    assert not [line for line in hidden_lines([cell.source for cell in source.cells], public=exported)
+                if line in module]

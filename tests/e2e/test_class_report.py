@@ -27,7 +27,8 @@ def test_class_report_opens_in_chromium(bundled, browser, journal, artifacts):
             expect(flagged).to_have_count(1)
             expect(flagged).to_contain_text("kim_own_solution and lou_copied_late")
             expect(flagged.locator("mark").first).to_be_visible()
-            expect(page.locator("#late + table tr[data-student='lou_copied_late']")).to_contain_text("15.6")
+            penalty = 0.2 * rows["lou_copied_late"]["score"]  # two started days late at 10% (assignments.csv)
+            expect(page.locator("#late + table tr[data-student='lou_copied_late']")).to_contain_text(f"{penalty:.1f}")
             page.locator("#similar").scroll_into_view_if_needed()
         page.screenshot(path=artifacts / "class-report.png", full_page=True)
         assert [url for url in fetched if not url.startswith(("file:", "data:"))] == []
