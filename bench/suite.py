@@ -7,7 +7,7 @@ import time
 
 from tests.jupyter_isolation import isolate
 
-from . import coordinator, decode, machine, memory, notebooks, sdpa, solution
+from . import coordinator, decode, export, machine, memory, notebooks, sdpa, solution
 from .timing import Stat
 
 # key: (comparison, target) of the figures that have a goal; the parallel one depends on the cores.
@@ -17,6 +17,8 @@ GOALS = {
     "decode_speedup_T512": (">=", 50.0),
     "memory_exponent": ("~", 2.0),
     "memory_formula_error": ("<=", 0.01),
+    "notebook_seconds": ("<=", 10.0),  # the solution notebook, run top to bottom in a fresh kernel
+    "export_import_seconds": ("<=", 0.2),
     "serial_seconds_per_submission": ("<=", 0.1),
     "projected_speedup_32_workers": (">=", 20.0),
 }
@@ -28,12 +30,29 @@ def parallel_goal(workers):
     return 0.85 * workers
 
 
-def run(*, solution_path, baseline_path=None, use_torch=True, rounds=7, decode_rounds=3,
-        class_rounds=2, submissions=16, copies=2, workdir="bench/.work", progress=print):
+def run(
+    *,
+    solution_path,
+    baseline_path=None,
+    use_torch=True,
+    rounds=7,
+    decode_rounds=3,
+    class_rounds=2,
+    submissions=16,
+    copies=2,
+    workdir="bench/.work",
+    progress=print,
+):
     """Every figure of results.json, measured in this process and its kernels."""
-    settings = {"solution": solution_path, "baseline": baseline_path, "rounds": rounds,
-                "decode_rounds": decode_rounds, "class_rounds": class_rounds, "submissions": submissions,
-                "copies": copies}
+    settings = {
+        "solution": solution_path,
+        "baseline": baseline_path,
+        "rounds": rounds,
+        "decode_rounds": decode_rounds,
+        "class_rounds": class_rounds,
+        "submissions": submissions,
+        "copies": copies,
+    }
     os.makedirs(workdir, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix="run-", dir=workdir)
     started = time.monotonic()
@@ -50,12 +69,16 @@ def run(*, solution_path, baseline_path=None, use_torch=True, rounds=7, decode_r
         measured["decode"] = decode.measure(versions, rounds=decode_rounds)
         progress("peak memory ...")
         measured["memory"] = {name: memory.measure(namespace) for name, namespace in versions.items()}
+        progress("importing the exported tinytorch.core.attention ...")
+        measured["export"] = {
+            "import_seconds": export.measure(solution_path, os.path.join(scratch, "export"), rounds=rounds)
+        }
         progress(f"the notebook alone and the grading pipeline, {class_rounds} rounds ...")
-        measured["grading"] = notebooks.measure(solution_path, scratch, rounds=class_rounds,
-                                                submissions=submissions, progress=progress)
+        measured["grading"] = notebooks.measure(
+            solution_path, scratch, rounds=class_rounds, submissions=submissions, progress=progress
+        )
         progress(f"the coordinator, {class_rounds} rounds of {copies} copies of the bundled class ...")
-        measured["coordinator"] = coordinator.measure(scratch, copies=copies, rounds=class_rounds,
-                                                      progress=progress)
+        measured["coordinator"] = coordinator.measure(scratch, copies=copies, rounds=class_rounds, progress=progress)
         about["load_average"]["end"] = os.getloadavg()[0]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -74,30 +97,42 @@ def assemble(measured, about, settings, *, seconds):
         "memory_exponent": Stat.of([memory_figures["exponent"]]),
         "memory_formula_error": Stat.of([memory_figures["formula_error"]]),
         "notebook_seconds": grading["notebook_seconds"],
+        "export_import_seconds": measured["export"]["import_seconds"],
         "serial_seconds_per_submission": measured["coordinator"]["serial_seconds_per_submission"],
         "parallel_seconds_per_submission": measured["coordinator"]["parallel_seconds_per_submission"],
         "projected_speedup_32_workers": measured["coordinator"]["projected_speedup_32_workers"],
     }
     goals = dict(GOALS, parallel_speedup=(">=", parallel_goal(grading["workers"])))
-    results = {"generated": time.strftime("%Y-%m-%d %H:%M:%S %z"), "seconds": round(seconds),
-               "machine": about, "settings": settings}
+    results = {
+        "generated": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "seconds": round(seconds),
+        "machine": about,
+        "settings": settings,
+    }
     results.update({key: _figure(stat, goals.get(key)) for key, stat in figures.items()})
     results["notes"] = []
     if about["torch"] is None:
-        results["notes"].append("torch is not installed or was left out (BENCH_NO_TORCH=1 or --no-torch): "
-                                "the sdpa_vs_torch figures are null.")
+        results["notes"].append(
+            "torch is not installed or was left out (BENCH_NO_TORCH=1 or --no-torch): "
+            "the sdpa_vs_torch figures are null."
+        )
     if grading["full_marks"] != grading["graded"]:
-        results["notes"].append(f"only {grading['full_marks']} of {grading['graded']} graded submissions got "
-                                f"all {grading['autograded_points']:g} autograded points: the solution or the "
-                                "pipeline is broken, and the grading figures mean nothing.")
+        results["notes"].append(
+            f"only {grading['full_marks']} of {grading['graded']} graded submissions got "
+            f"all {grading['autograded_points']:g} autograded points: the solution or the "
+            "pipeline is broken, and the grading figures mean nothing."
+        )
     results["details"] = measured
     if settings["baseline"]:
-        results["baseline"] = {key: _figure(stat, None) for key, stat in {
-            **_per_size("sdpa_vs_torch_L", attention["ratios"].get("baseline_vs_torch"), sdpa.LENGTHS),
-            **_per_size("decode_speedup_T", decoding["ratios"]["baseline_speedup"], decode.TOKENS),
-            **_per_size("sdpa_solution_vs_baseline_L", attention["ratios"]["solution_vs_baseline"], sdpa.LENGTHS),
-            **_per_size("decode_solution_vs_baseline_T", decoding["ratios"]["solution_vs_baseline"], decode.TOKENS),
-        }.items()}
+        results["baseline"] = {
+            key: _figure(stat, None)
+            for key, stat in {
+                **_per_size("sdpa_vs_torch_L", attention["ratios"].get("baseline_vs_torch"), sdpa.LENGTHS),
+                **_per_size("decode_speedup_T", decoding["ratios"]["baseline_speedup"], decode.TOKENS),
+                **_per_size("sdpa_solution_vs_baseline_L", attention["ratios"]["solution_vs_baseline"], sdpa.LENGTHS),
+                **_per_size("decode_solution_vs_baseline_T", decoding["ratios"]["solution_vs_baseline"], decode.TOKENS),
+            }.items()
+        }
     return results
 
 
@@ -113,6 +148,9 @@ def _figure(stat, goal):
     if goal is not None:
         comparison, target = goal
         figure["goal"] = f"{comparison} {target:g}"
-        figure["met"] = {"<=": stat.median <= target, ">=": stat.median >= target,
-                         "~": abs(stat.median - target) <= EXPONENT_TOLERANCE}[comparison]
+        figure["met"] = {
+            "<=": stat.median <= target,
+            ">=": stat.median >= target,
+            "~": abs(stat.median - target) <= EXPONENT_TOLERANCE,
+        }[comparison]
     return figure

@@ -7,6 +7,7 @@ Examples::
     python -m grading grade --workers 4 --budget 300
     python -m grading grade --scheduler tcp://10.0.0.5:8786   # same job on a dask cluster
     python -m grading grade --student alice --student bob
+    python -m grading export NOTEBOOK --to DIR   # DIR/tinytorch/core/attention.py (see -h there)
 """
 
 import argparse
@@ -17,22 +18,28 @@ import warnings
 
 from sqlalchemy.exc import SAWarning
 
+from . import export
+from .canvas import export_canvas_grades
 from .course import ASSIGNMENT, Course
+from .due_dates import import_due_dates
 from .pipeline import (ExecutionSettings, PipelineError, export_grades, generate_release, grade_class,
                        students_to_grade, summarize, write_report)
 from .release import check_release
+from .report import write_class_report
 
 
 def release(course, args):
     """Regenerate release/ from source/, and the tests the gradebook holds for it."""
     print(f"release: generating release/{args.assignment} from source/{args.assignment}")
     generate_release(course)
+    import_due_dates(course)
 
 
 def grade(course, args):
     """Grade every submission (or --student) against the committed release."""
     students = students_to_grade(course, args.students)
     check_release(course)
+    import_due_dates(course)
     settings = ExecutionSettings(timeout=args.timeout, budget=args.budget,
                                  memory_limit=int(args.memory_limit * 2**30) if args.memory_limit else None)
     start = time.monotonic()
@@ -40,13 +47,20 @@ def grade(course, args):
                           settings=settings)
     csv_path = os.path.join(course.root, args.csv)
     export_grades(course, csv_path)
-    write_report(results, os.path.join(course.root, "grading-report.json"))
+    report_json = os.path.join(course.root, "grading-report.json")
+    write_report(results, report_json)
+    canvas, canvas_note = export_canvas_grades(course)
+    report, report_problem = write_class_report(course, report_json)
     print()
     print("\n".join(summarize(results)))
     print(f"\ngraded in {time.monotonic() - start:.0f} s")
     print(f"  autograded notebooks  {course.coursedir.autograded_directory}/<student>/{args.assignment}/")
     print(f"  feedback (HTML)       {course.coursedir.feedback_directory}/<student>/{args.assignment}/")
     print(f"  grades                {os.path.relpath(csv_path, course.root)}")
+    print(f"  grades for Canvas     {os.path.relpath(canvas, course.root) if canvas else 'not written'}"
+          + (f": {canvas_note}" if canvas_note else ""))
+    print(f"  class report          {os.path.relpath(report, course.root) if report else 'not written: '}"
+          + (f"{report_problem} (see .grading/grading.log)" if report_problem else ""))
     print("  per-student details   grading-report.json;  nbgrader's log: .grading/grading.log")
 
 
@@ -60,6 +74,7 @@ def parse_args(argv):
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("release", parents=[common], help=release.__doc__).set_defaults(run=release)
     graded = commands.add_parser("grade", parents=[common], help=grade.__doc__)
+    commands.add_parser("export", help="write a notebook's code as tinytorch.core.attention (export -h)")
     graded.set_defaults(run=grade)
     graded.add_argument("--student", action="append", dest="students",
                         help="grade only this student (repeatable); default: everyone in submitted/")
@@ -77,7 +92,10 @@ def parse_args(argv):
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["export"]:  # a student's command: no course, its own options
+        return export.main(argv[1:])
+    args = parse_args(argv)
     # nbgrader 0.9.6's gradebook code triggers SQLAlchemy 2 autoflush warnings on every
     # submission; they say nothing about the grades and would bury the progress report.
     warnings.filterwarnings("ignore", category=SAWarning)

@@ -22,9 +22,13 @@ def split_hidden(source, begin=BEGIN, end=END):
     return "\n".join(visible), hidden
 
 
-def hidden_lines(sources):
-    """The distinct stripped, non-blank hidden lines of several cell sources."""
-    return sorted({line.strip() for source in sources for line in split_hidden(source)[1] if line.strip()})
+def hidden_lines(sources, public=()):
+    """The distinct stripped, non-blank hidden lines of several cell sources, except those that
+    also occur in the ``public`` sources (a hidden check may repeat a visible line verbatim: that
+    line is no secret, and redacting it would hide a student's own code from them)."""
+    seen = {line.strip() for text in public for line in split_hidden(text)[0].split("\n")}
+    return sorted({line.strip() for source in sources for line in split_hidden(source)[1]
+                   if line.strip() and line.strip() not in seen})
 
 
 def strip_ansi(text):

@@ -39,6 +39,7 @@ import io  # noqa: E402
 import math  # noqa: E402
 import numbers  # noqa: E402
 import sys  # noqa: E402
+import tracemalloc  # noqa: E402
 import types  # noqa: E402
 import warnings  # noqa: E402
 
@@ -67,7 +68,8 @@ _redirect_stderr = contextlib.redirect_stderr
 _contextmanager = contextlib.contextmanager
 _StringIO = io.StringIO
 _getframe = sys._getframe
-_isqrt = math.isqrt
+_trace_start, _trace_stop = tracemalloc.start, tracemalloc.stop
+_trace_reset_peak, _traced_memory = tracemalloc.reset_peak, tracemalloc.get_traced_memory
 
 
 class HiddenCheckFailed(AssertionError):
@@ -94,13 +96,48 @@ def quiet():
         yield
 
 
+def _guarded(function, *args, **kwargs):
+    """Run student code (a function, or a conversion that may call the student's methods).
+
+    The code gets our frame as its caller, and with it this module's namespace: a change it makes
+    there is undone and fails the test, so no check can be switched off from inside a call.
+    """
+    namespace, failure = _namespace, HiddenCheckFailed  # locals: whatever the call rebinds
+    before = dict(namespace)
+    try:
+        return function(*args, **kwargs)
+    finally:
+        changed = len(namespace) != len(before) or any(namespace.get(name, before) is not value
+                                                      for name, value in before.items())
+        if changed:
+            namespace.clear()
+            namespace.update(before)
+            raise failure("the code under test rebound names of the grader's own checks while it ran; "
+                          "it cannot be graded. Code must not reach into the functions that call it.")
+
+
 def call(function, *args, **kwargs):
     """``function(*args, **kwargs)``, quietly: a student's function, called by a hidden test."""
     numpy_untouched()
     with quiet():
-        result = function(*args, **kwargs)
+        result = _guarded(function, *args, **kwargs)
     numpy_untouched()
     return result
+
+
+def peak_bytes(function, *args, **kwargs):
+    """(result, peak bytes allocated while it ran) of a student's function, traced by tracemalloc."""
+    numpy_untouched()
+    _trace_start()
+    _trace_reset_peak()
+    try:
+        with quiet():
+            result = _guarded(function, *args, **kwargs)
+        peak = _traced_memory()[1]
+    finally:
+        _trace_stop()
+    numpy_untouched()
+    return result, peak
 
 
 # -- reading results ---------------------------------------------------------------------------
@@ -112,7 +149,7 @@ def array(x, what):
         fail(f"{what} is None: is a `return` statement missing?")
     try:
         with quiet():
-            copy = _array(x, dtype=_float64)
+            copy = _guarded(_array, x, dtype=_float64)
     except (TypeError, ValueError) as error:
         fail(f"{what} cannot be read as an array of numbers ({error}).")
     if type(copy) is not _ndarray:
@@ -130,7 +167,9 @@ def _shape_of(x):
         return tuple(_ndarray.shape.__get__(x))
     try:
         with quiet():
-            return tuple(_asarray(x).shape)
+            return tuple(_guarded(_asarray, x).shape)
+    except HiddenCheckFailed:
+        raise
     except Exception:  # a ragged list, an object that is no array at all
         return None
 
@@ -139,9 +178,10 @@ def _shape_of(x):
 
 def is_pair(result, what):
     """result is a tuple (or list) of two things, as ``(output, weights)``."""
-    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+    items = _guarded(tuple, result) if isinstance(result, (tuple, list)) else ()
+    if len(items) != 2:
         fail(f"{what} should return a tuple (output, attention_weights), got {type(result).__name__}.")
-    return result[0], result[1]
+    return items
 
 
 def shape(x, expected_shape, what):
@@ -228,7 +268,9 @@ def raises(error_type, function, *args, what, **kwargs):
     numpy_untouched()
     try:
         with quiet():
-            function(*args, **kwargs)
+            _guarded(function, *args, **kwargs)
+    except HiddenCheckFailed:
+        raise
     except error_type:
         return
     except NotImplementedError:
@@ -248,7 +290,7 @@ def number(value, name):
         fail(f"{name} is still None: set it to a number.")
     if not _is_number(value):
         fail(f"{name} should be a number, got {type(value).__name__}.")
-    got = float(value)
+    got = _guarded(float, value)
     if not math.isfinite(got):
         fail(f"{name} = {got} is not a finite number.")
     return got
@@ -259,9 +301,9 @@ def integer(value, expected, what):
     if not _is_number(value):
         fail(f"{what} should be an integer, got {type(value).__name__}: {value!r}.")
     if isinstance(value, (numbers.Integral, *_integer_types)):
-        got = int(value)
+        got = _guarded(int, value)
     else:
-        as_float = float(value)
+        as_float = _guarded(float, value)
         if not (math.isfinite(as_float) and as_float.is_integer()):
             fail(f"{what} = {as_float}, which is not a whole number (expected {expected}).")
         got = int(as_float)
@@ -277,7 +319,7 @@ def near(value, expected, what, rtol=1e-6, hints=None):
         return
     hint = ""
     for wrong_answer, meaning in (hints or {}).items():
-        if abs(got - wrong_answer) <= 1e-6 * max(1.0, abs(wrong_answer)):
+        if abs(got - wrong_answer) <= 1e-3 * max(1.0, abs(wrong_answer)):  # rounded answers too
             hint = f" {meaning}"
             break
     fail(f"{what} = {got:.6g} is not right.{hint}")
@@ -286,11 +328,16 @@ def near(value, expected, what, rtol=1e-6, hints=None):
 # -- reference versions of earlier parts -------------------------------------------------------
 
 ref = types.SimpleNamespace()  # reference implementations, defined by the first hidden test
-_swapped = {}  # name -> (namespace, the student's own object) while a reference stands in
+_swapped = []  # (namespace or class, name, the student's own object or _ABSENT) while a reference stands in
+_ABSENT = object()
 
 
 def define(**implementations):
-    """Register reference implementations (``t.ref.softmax`` ...) for later hidden tests."""
+    """Register reference implementations (``t.ref.softmax`` ...) for later hidden tests.
+
+    A method is registered as ``Class_method`` (``MultiHeadAttention_forward``) and swapped in
+    as ``use_reference("MultiHeadAttention.forward")``.
+    """
     for name, implementation in implementations.items():
         setattr(ref, name, implementation)
 
@@ -298,20 +345,36 @@ def define(**implementations):
 def use_reference(*names):
     """For the rest of this test cell, the notebook's ``names`` are the reference versions.
 
-    A test of Part 3 then runs the student's multi-head attention on the reference attention,
-    so a bug in Part 1 costs Part 1's points only. ``@hidden`` puts the student's own back.
+    A test of Part 4 then runs the student's multi-head attention on the reference attention,
+    and a test of the cache compares decoding with a reference multi-head pass, so a bug costs
+    only its own part. ``@hidden`` puts the student's own back.
     """
     restore()
     namespace = _getframe(1).f_globals
     for name in names:
-        _swapped[name] = (namespace, namespace.get(name))
-        namespace[name] = getattr(ref, name)
+        owner_name, _, attribute = name.rpartition(".")
+        replacement = getattr(ref, name.replace(".", "_"))
+        if not owner_name:
+            _swapped.append((namespace, name, namespace.get(name, _ABSENT)))
+            namespace[name] = replacement
+        elif isinstance(namespace.get(owner_name), type):  # no such class yet: nothing to replace
+            owner = namespace[owner_name]
+            _swapped.append((owner, attribute, vars(owner).get(attribute, _ABSENT)))
+            setattr(owner, attribute, replacement)
 
 
 def restore():
-    """Put back the student's own functions that use_reference replaced."""
-    for name, (namespace, own) in list(_swapped.items()):
-        namespace[name] = own
+    """Put back the student's own functions and methods that use_reference replaced."""
+    for owner, name, own in reversed(_swapped):
+        if isinstance(owner, dict):
+            if own is _ABSENT:
+                owner.pop(name, None)
+            else:
+                owner[name] = own
+        elif own is _ABSENT:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, own)
     _swapped.clear()
 
 
@@ -334,4 +397,5 @@ class _Sealed(types.ModuleType):
 
 
 _module = sys.modules[__name__]
+_namespace = vars(_module)
 _module.__class__ = _Sealed

@@ -1,5 +1,6 @@
 """Shared fixtures: Jupyter kept out of HOME, whole course directories built in temp folders
-from one release build, and one dask cluster that every test that grades uses."""
+from one release build, one dask cluster that every test that grades uses, and each test's
+tier (unit, kernel or browser: see the README), given by the folder it lives in."""
 
 import contextlib
 import io
@@ -28,6 +29,32 @@ from grading.course import Course  # noqa: E402
 from grading.release import generate_release  # noqa: E402
 
 
+# The bundled class is submitted/ with the course's due dates and Canvas roster.
+COURSE_FILES = ("assignments.csv", "roster.csv")
+
+TIERS = ("unit", "kernel", "browser")
+_TIER_FOLDERS = {REPO / "tests" / "unit": "unit", REPO / "tests" / "e2e": "browser"}  # elsewhere: kernel
+
+
+def tier_of(path):
+    """The tier of a test file: tests/unit is ``unit``, tests/e2e is ``browser``, anything else ``kernel``."""
+    folders = Path(path).resolve().parents
+    return next((tier for folder, tier in _TIER_FOLDERS.items() if folder in folders), "kernel")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by these marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        tier = tier_of(item.path)
+        other = {mark.name for mark in item.iter_markers() if mark.name in TIERS} - {tier}
+        if other:
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked {', '.join(sorted(other))} but lives in a {tier} "
+                "folder: a test's tier is where it lives (tests/conftest.py)"
+            )
+        item.add_marker(tier)
+
+
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_JUPYTER_HOME, ignore_errors=True)
 
@@ -52,7 +79,7 @@ def run_grade_command(course, *arguments):
     return out.getvalue()
 
 
-def report(course):
+def report_rows(course):
     """grading-report.json as {student: row}."""
     return {row["student"]: row for row in json.loads((Path(course.root) / "grading-report.json").read_text())}
 
@@ -86,9 +113,11 @@ def bundled(course_factory, dask_client):
     Tests that grade it again or change its gradebook work on a copy (``copy_course``)."""
     course = course_factory("bundled")
     write_class(course.root)
+    for name in COURSE_FILES:
+        shutil.copy(REPO / name, course.root)
     # A shorter cell timeout than the default 30 s keeps the infinite loop from dominating the suite.
     stdout = run_grade_command(course, "--timeout", "10", "--scheduler", dask_client.scheduler.address)
-    return course, stdout, report(course)
+    return course, stdout, report_rows(course)
 
 
 def copy_course(course, folder):

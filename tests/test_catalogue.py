@@ -10,7 +10,7 @@ import pytest
 
 from catalogue import ALTERNATIVES, BUGS, CASES, CHEATS, PARTS
 from conftest import submit
-from grading.pipeline import grade_class
+from grading.pipeline import grade_class, part_of
 
 
 @pytest.fixture(scope="session")
@@ -83,5 +83,11 @@ def test_cheat_earns_nothing(graded, case):
     assert not earned, f"{case.why}\n{describe(result)}"
 
 
-def test_catalogue_is_large_enough():
-    assert len(BUGS) >= 25 and len(ALTERNATIVES) >= 6 and len(CHEATS) >= 3
+def test_the_catalogue_covers_every_part_of_the_notebook(release_nb):
+    """PARTS is what the tests above compare; a part the notebook grades but PARTS leaves out
+    would never be checked, and a part needs bugs that prove its tests catch something."""
+    graded = {part_of(cell.metadata["nbgrader"]["grade_id"]) for cell in release_nb.cells
+              if cell.metadata.get("nbgrader", {}).get("grade") and not cell.metadata["nbgrader"].get("solution")}
+    assert graded == set(PARTS)
+    thin = {part: sum(part in case.loses for case in BUGS) for part in PARTS}
+    assert all(count >= 3 for count in thin.values()), thin

@@ -19,7 +19,7 @@ import pytest
 from dask.distributed import Client
 from nbgrader.api import Gradebook
 
-from conftest import report, run_grade_command
+from conftest import report_rows, run_grade_command
 from dask_cli import dask_cli_cluster, running, wait_for
 
 STUDENTS = ["ada_complete", "dev_buggy_masks", "gus_kernel_dies", "hal_tampered_tests", "ida_malformed",
@@ -80,7 +80,7 @@ def graded_on_cli_cluster(bundled, course_factory, cli_cluster):
 def test_scores_equal_those_of_the_local_cluster(bundled, graded_on_cli_cluster):
     _, _, local = bundled
     course, _, _ = graded_on_cli_cluster
-    remote = report(course)
+    remote = report_rows(course)
     assert sorted(remote) == sorted(STUDENTS)
     assert {s: row["cells"] for s, row in remote.items()} == {s: local[s]["cells"] for s in STUDENTS}
     assert {s: row["score"] for s, row in remote.items()} == {s: local[s]["score"] for s in STUDENTS}
@@ -93,7 +93,7 @@ def test_a_worker_killed_mid_submission_loses_no_student_and_records_none_twice(
     assert keys and all(key.startswith("grade-") for key in keys)
     recorded = re.findall(r"^\[ *\d+/\d+\] (\S+)", stdout, re.M)
     assert sorted(recorded) == sorted(STUDENTS), stdout  # each student's result recorded exactly once
-    rows = report(course)
+    rows = report_rows(course)
     assert all(row["recorded"] and "grader" not in {e["kind"] for e in row["events"]} for row in rows.values()), rows
     with Gradebook(course.db_url) as gradebook:
         submissions = gradebook.find_assignment("attention").submissions

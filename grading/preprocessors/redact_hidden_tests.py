@@ -23,7 +23,8 @@ class RedactHiddenTests(NbGraderPreprocessor):
         with Gradebook(info["db_url"]) as gradebook:
             notebook = gradebook.find_notebook(info["notebook"], info["assignment"])
             full_sources = {cell.name: cell.source for cell in notebook.source_cells if cell.locked}
-        self.lines = hidden_lines(full_sources.values())
+            released = [cell.source for cell in notebook.source_cells]  # hidden regions are split off below
+        self.lines = hidden_lines(full_sources.values(), public=released)
         for cell in nb.cells:
             cell_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if cell_id in full_sources:

@@ -35,6 +35,7 @@ def submit_login(page, account):
 
 # -- menus and dialogs ----------------------------------------------------------------------
 
+
 def open_menu(page, title):
     """Open a menu of the menu bar; return the open menu."""
     page.locator("#jp-menu-panel .lm-MenuBar-itemLabel", has_text=exactly(title)).click()
@@ -66,6 +67,7 @@ def confirm_dialog(page, button):
 
 # -- nbgrader's Assignment List -------------------------------------------------------------
 
+
 def open_assignment_list(page):
     choose(page, "Nbgrader", "Assignment List")
     expect(page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")).to_have_text("Assignments")
@@ -86,13 +88,17 @@ def show_tab(page, label):
 
 # -- notebooks ------------------------------------------------------------------------------
 
+
 def code_cell_after(page, heading):
     """The code cell right below the markdown cell with this heading.
 
     (Code is found by the markdown around it: an editor off screen may not have drawn its text.)
     """
-    return page.locator(".jp-Notebook .jp-MarkdownCell").filter(
-        has=page.get_by_role("heading", name=heading)).locator("xpath=following-sibling::*[1]")
+    return (
+        page.locator(".jp-Notebook .jp-MarkdownCell")
+        .filter(has=page.get_by_role("heading", name=heading))
+        .locator("xpath=following-sibling::*[1]")
+    )
 
 
 def cell_showing(page, text):
@@ -122,12 +128,39 @@ def run_all(page, finished):
     expect(prompts.filter(has_text="[*]")).to_have_count(0, timeout=RUN_TIMEOUT)
 
 
+def save(page):
+    """Save the open notebook (Ctrl+S); return once its tab no longer shows unsaved changes."""
+    page.locator(".jp-Notebook").first.focus()
+    page.keyboard.press("Control+s")
+    tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")
+    expect(tab).not_to_have_class(re.compile(r"\bjp-mod-dirty\b"))
+
+
+def run_in_new_cell(page, code):
+    """Add a code cell at the end of the open notebook, type ``code`` into it and run it.
+
+    Returns the cell's output area once the cell has run.
+    """
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    count = cells.count()
+    cells.last.click()
+    page.keyboard.press("Escape")  # command mode, where B adds a cell below
+    page.keyboard.press("b")
+    cell = cells.nth(count)  # by position: "last" would move on to any cell added after it
+    cell.locator(".cm-content").click()
+    page.keyboard.type(code)
+    page.keyboard.press("Control+Enter")  # run in place: no new cell below
+    expect(cell.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[\d+\]"), timeout=RUN_TIMEOUT)
+    return cell.locator(".jp-OutputArea")
+
+
 def error_outputs(page):
     """Outputs of exceptions, and of anything written to stderr."""
     return page.locator(".jp-Notebook .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
 
 
 # -- nbgrader's formgrader (instructors) ----------------------------------------------------
+
 
 def open_formgrader(page):
     """Nbgrader > Formgrader; return the formgrader's frame, showing the course's assignments."""

@@ -21,15 +21,19 @@ ASSIGNMENT = "attention"
 COURSE_ID = "tinytorch-attention"
 NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
 STUB_ERROR = "NotImplementedError: not implemented yet: replace this line with your code"
+EXPORT_STEP = f"!python -m grading export {ASSIGNMENT}.ipynb --to ~"  # README, "The export"
+IMPORT_EXPORTED = (
+    "import os, sys; sys.path.insert(0, os.path.expanduser('~')); "
+    "from tinytorch.core.attention import MultiHeadAttention, create_causal_mask; "
+    "print(MultiHeadAttention.__module__, create_causal_mask(3).sum())"
+)
 
 
 def points(notebook):
     """(points the autograder gives a complete solution, all points): the written answers
     (graded and solution cells at once) wait for the instructor."""
-    cells = [cell.metadata["nbgrader"] for cell in notebook.cells
-             if cell.metadata.get("nbgrader", {}).get("grade")]
-    return (sum(cell["points"] for cell in cells if not cell["solution"]),
-            sum(cell["points"] for cell in cells))
+    cells = [cell.metadata["nbgrader"] for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")]
+    return (sum(cell["points"] for cell in cells if not cell["solution"]), sum(cell["points"] for cell in cells))
 
 
 def test_assignment_round_trip(hub, accounts, course, exchange, new_page, run_as, journal):
@@ -104,7 +108,8 @@ def test_assignment_round_trip(hub, accounts, course, exchange, new_page, run_as
     with journal.step("student-validates", page):
         page.locator("jp-button.validate-button").click()
         expect(page.locator(".nbgrader-SuccessDialog")).to_contain_text(
-            "Success! Your notebook passes all the tests.", timeout=lab.GRADE_TIMEOUT)
+            "Success! Your notebook passes all the tests.", timeout=lab.GRADE_TIMEOUT
+        )
     with journal.step("student-submits", page):
         lab.confirm_dialog(page, "Ok")
         lab.show_tab(page, "Assignments")
@@ -113,6 +118,17 @@ def test_assignment_round_trip(hub, accounts, course, exchange, new_page, run_as
         expect(submitted.locator(".item_name").first).to_have_text(ASSIGNMENT)
     inbound = list((exchange / COURSE_ID / "inbound").iterdir())
     assert [entry.name.split("+")[0] for entry in inbound] == [student.name]
+
+    # The student exports their code for Module 14, the one step the notebook's closing section gives.
+    module = Path(student.home) / "tinytorch" / "core" / "attention.py"
+    with journal.step("student-exports-tinytorch", page):
+        lab.show_tab(page, f"{ASSIGNMENT}.ipynb")
+        lab.save(page)
+        exported = lab.run_in_new_cell(page, EXPORT_STEP)
+        expect(exported).to_have_text(f"wrote {module}")
+        imported = lab.run_in_new_cell(page, IMPORT_EXPORTED)
+        expect(imported).to_have_text("tinytorch.core.attention 6")  # not the notebook's own class
+    assert module.owner() == student.name and "BEGIN SOLUTION" not in module.read_text()
 
     # 3. The instructor collects, grades with the course's pipeline and releases feedback;
     #    the student fetches the feedback and reads the score.
@@ -140,12 +156,19 @@ def test_assignment_round_trip(hub, accounts, course, exchange, new_page, run_as
         page.locator(".jp-DirListing-item", has_text=f"{ASSIGNMENT}.html").dblclick()
         feedback = page.frame_locator(".jp-HTMLViewer iframe")
         expect(feedback.locator("h4").first).to_have_text(f"{ASSIGNMENT} (Score: {earned:.1f} / {total:.1f})")
+        # first what to fix (nothing here), then each part's subtotal; the screenshot shows them
+        expect(feedback.locator("#to-fix")).to_have_text("Every automatic check passed.")
+        expect(feedback.locator("#parts summary").first).to_contain_text("Part 1: softmax")
 
 
-@pytest.mark.parametrize("role, shown, hidden", [
-    ("student", ["Assignment List"], ["Course List", "Formgrader", "Create assignment"]),
-    ("instructor", ["Assignment List", "Formgrader", "Create assignment"], []),
-], ids=["student", "instructor"])
+@pytest.mark.parametrize(
+    "role, shown, hidden",
+    [
+        ("student", ["Assignment List"], ["Course List", "Formgrader", "Create assignment"]),
+        ("instructor", ["Assignment List", "Formgrader", "Create assignment"], []),
+    ],
+    ids=["student", "instructor"],
+)
 def test_instructor_tools_only_for_instructors(role, shown, hidden, hub, accounts, new_page, journal):
     """4. A student's JupyterLab has no Create Assignment or Formgrader, in the menu, the
     sidebar or the server; the instructor's has them (so the check can tell them apart)."""
