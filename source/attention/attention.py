@@ -2941,4 +2941,15 @@ print(max_seq_len_for_budget(80 * 10**9, batch_size=1, num_heads=32, dtype=np.fl
 #
 # **Module 14** stacks your `MultiHeadAttention` with a feed-forward network, residual connections
 # and layer normalisation into a transformer block, and stacks blocks into a model. It imports your
-# code from `tinytorch.core.attention`; exporting your work to it is described below.
+# code from `tinytorch.core.attention`, which you write from this notebook in one step.
+#
+# **Export your work.** Save the notebook (Ctrl+S), then run this in a new cell:
+#
+# ```
+# !python -m grading export attention.ipynb --to ~
+# ```
+#
+# It writes `~/tinytorch/core/attention.py` from the cells tagged `export` (the imports, your
+# functions and classes; no test, demo or plot), exactly as they are saved: a function you left
+# unfinished still raises `NotImplementedError` there. Module 14 begins with
+# `from tinytorch.core.attention import MultiHeadAttention`. Export again after any change.

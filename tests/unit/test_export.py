@@ -251,3 +251,13 @@ def test_exporting_again_replaces_a_module_already_imported_once(solution, tmp_p
     assert (out / MODULE).stat().st_size == stamp.st_size
     os.utime(out / MODULE, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # as if in the same second
     assert python(show, out) == "0\n"
+
+
+def test_the_release_gives_students_the_export_step_the_readme_and_the_hub_test_use():
+    step = "!python -m grading export attention.ipynb --to ~"
+    closing = [cell.source for cell in read(RELEASE).cells if cell.cell_type == "markdown"][-1]
+    assert step in closing and "tinytorch/core/attention.py" in closing
+    assert step in (REPO / "README.md").read_text()
+    assert 'EXPORT_STEP = f"!python -m grading export {ASSIGNMENT}.ipynb --to ~"' in (
+        REPO / "tests" / "e2e" / "test_course_on_hub.py"
+    ).read_text()
