@@ -15,6 +15,18 @@ from .sdpa import HEADS, inputs
 LENGTHS = (128, 256, 512, 1024, 2048)
 
 
+def traced_tiled(solution, length, block_size=64):
+    """Peak bytes during one tiled_attention call on the same inputs (its output included)."""
+    q, k, v = inputs(length)
+    tracemalloc.start()
+    try:
+        solution["tiled_attention"](q, k, v, block_size=block_size)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak
+
+
 def traced(solution, length):
     """(peak bytes during one attention call, bytes held by the weights it returns)."""
     q, k, v = inputs(length)
@@ -42,7 +54,15 @@ def measure(solution):
         formula.append(int(solution["attention_matrix_bytes"](1, HEADS, length, dtype=np.float32)))
     exponent = float(np.polyfit(np.log(LENGTHS), np.log(peaks), 1)[0])
     gaps = [abs(w - f) / f for w, f in zip(weights, formula)]
+    tiled = {}
+    if "tiled_attention" in solution:  # the notebook's Part 7 (a baseline may predate it)
+        tiled_peaks = [traced_tiled(solution, length) for length in LENGTHS]
+        tiled = {
+            "tiled_peak_bytes": tiled_peaks,
+            "tiled_exponent": float(np.polyfit(np.log(LENGTHS), np.log(tiled_peaks), 1)[0]),
+        }
     return {
+        **tiled,
         "lengths": list(LENGTHS),
         "peak_bytes": peaks,
         "weights_bytes": weights,

@@ -15,6 +15,7 @@ ROWS = [
     ("decode_speedup_T256", "recompute / KV cache, 256 tokens", "{:.0f}x"),
     ("decode_speedup_T512", "recompute / KV cache, 512 tokens", "{:.0f}x"),
     ("memory_exponent", "fitted exponent of peak memory, L=128..2048", "{:.2f}"),
+    ("tiled_memory_exponent", "the same for tiled_attention (block_size 64)", "{:.2f}"),
     ("memory_formula_error", "weights bytes vs attention_matrix_bytes", "{:.1e}"),
     ("notebook_seconds", "solution notebook, nbclient alone", "{:.1f} s"),
     ("export_import_seconds", "import of the exported tinytorch.core.attention, after NumPy", "{:.3f} s"),
@@ -137,6 +138,12 @@ def plot(results, path):
             label=f"{name}: peak (exponent {measured['exponent']:.2f})",
         )
     measured = details["memory"]["solution"]
+    ax_memory.loglog(
+        measured["lengths"],
+        [b / 2**20 for b in measured["tiled_peak_bytes"]],
+        "o-",
+        label=f"solution, tiled: peak (exponent {measured['tiled_exponent']:.2f})",
+    )
     ax_memory.loglog(
         measured["lengths"], [b / 2**20 for b in measured["formula_bytes"]], "k--", label="attention_matrix_bytes"
     )

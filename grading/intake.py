@@ -20,6 +20,7 @@ import nbformat
 
 from .course import STAGED_SUBMITTED
 from .events import record_event
+from .tampering import scan
 
 
 @dataclass
@@ -64,6 +65,9 @@ def stage_submission(course, student):
         return intake
     for problem in intake.problems:
         record_event(nb, "notebook", "intake", problem)
+    release = nbformat.read(course.notebook_path(course.coursedir.release_directory), as_version=4)
+    for event in scan(nb, release):  # reported for the instructor; the score is the tests' alone
+        record_event(nb, event["cell"], event["kind"], event["detail"])
     nbformat.write(nb, os.path.join(dest, expected), version=4)
     return intake
 

@@ -788,4 +788,8 @@ CHEATS = [
           "notebook into a no-op", add("softmax", _SWEEP_WHEN_CALLED)),
 ]
 
+# Cheats whose code reaches for the grader (namespaces, builtins, IPython, NumPy): grading
+# reports them (grading/tampering.py); the other two only return objects that lie.
+REACHES_FOR_THE_GRADER = {case.name for case in CHEATS} - {"cheat_lying_objects", "cheat_ndarray_subclass"}
+
 CASES = BUGS + ALTERNATIVES + CHEATS

@@ -8,7 +8,7 @@ import copy
 
 import pytest
 
-from catalogue import ALTERNATIVES, BUGS, CASES, CHEATS, PARTS
+from catalogue import ALTERNATIVES, BUGS, CASES, CHEATS, PARTS, REACHES_FOR_THE_GRADER
 from conftest import submit
 from grading.pipeline import grade_class, part_of
 
@@ -81,6 +81,8 @@ def test_cheat_earns_nothing(graded, case):
     assert result.recorded
     earned = {cell: score for cell, (score, _) in result.cells.items() if score}
     assert not earned, f"{case.why}\n{describe(result)}"
+    if case.name in REACHES_FOR_THE_GRADER:  # and the instructor is told who tried
+        assert "suspicious" in {event["kind"] for event in result.events}, describe(result)
 
 
 def test_the_catalogue_covers_every_part_of_the_notebook(release_nb):

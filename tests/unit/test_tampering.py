@@ -5,11 +5,9 @@ import copy
 
 import pytest
 
-from catalogue import ALTERNATIVES, BUGS, CHEATS
+from catalogue import ALTERNATIVES, BUGS, CHEATS, REACHES_FOR_THE_GRADER
 from grading.tampering import scan, suspicious_lines
 
-# Cheats that only return lying objects trick the comparisons, not the grader: nothing to report.
-REACHES_FOR_THE_GRADER = {case.name for case in CHEATS} - {"cheat_lying_objects", "cheat_ndarray_subclass"}
 
 
 def submission(base, case):
