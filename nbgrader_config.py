@@ -57,7 +57,8 @@ c.GenerateAssignment.preprocessors = [
 
 # autograde: deleted or relabelled test cells are restored, and the kernel runs under a time
 # budget, an output cap and a memory limit, and is restarted if it dies (see
-# grading/autograde.py). `python -m grading grade` runs the same steps, in parallel.
+# grading/autograde.py). `python -m grading grade` runs this same Autograde, with these
+# settings, on its dask workers; its command-line flags (--timeout, ...) override them.
 c.Autograde.sanitize_preprocessors = SANITIZE
 c.Autograde.autograde_preprocessors = [EXECUTE, *RECORD]
 c.Execute.timeout = 30  # seconds per cell

@@ -36,6 +36,9 @@ def parse_args(argv):
     parser.add_argument("--decode-rounds", type=int, default=3, help="rounds of the decoding timings")
     parser.add_argument("--class-rounds", type=int, default=2, help="rounds of grading the class")
     parser.add_argument("--submissions", type=int, default=16, help="submissions in the class")
+    parser.add_argument(
+        "--copies", type=int, default=2, help="copies of the bundled class graded to measure the coordinator"
+    )
     parser.add_argument("--out", default="bench", help="folder for results.json, results.md, results.png")
     return parser.parse_args(argv)
 
@@ -50,6 +53,7 @@ def main(argv=None):
         decode_rounds=args.decode_rounds,
         class_rounds=args.class_rounds,
         submissions=args.submissions,
+        copies=args.copies,
     )
     print()
     print(report.write(results, args.out))

@@ -19,6 +19,9 @@ ROWS = [
     ("memory_formula_error", "weights bytes vs attention_matrix_bytes", "{:.1e}"),
     ("notebook_seconds", "solution notebook, nbclient alone", "{:.1f} s"),
     ("export_import_seconds", "import of the exported tinytorch.core.attention, after NumPy", "{:.3f} s"),
+    ("serial_seconds_per_submission", "coordinator CPU per submission (bundled class copies)", "{:.3f} s"),
+    ("parallel_seconds_per_submission", "worker seconds per submission (the same class)", "{:.1f} s"),
+    ("projected_speedup_32_workers", "Amdahl's law for 32 workers from the two above", "{:.1f}x"),
 ]
 BASELINE_ROWS = [
     ("sdpa_vs_torch_L512", "baseline SDPA / torch SDPA, L=512", "{:.2f}x"),
@@ -82,7 +85,8 @@ def write(results, folder):
         "Every figure is a ratio of two sides timed in the same rounds of the same run (the notebook's",
         "seconds excepted): the median over the rounds, with the lowest and highest in brackets.",
         f"Rounds: {settings['rounds']} (attention), {settings['decode_rounds']} (decoding), "
-        f"{settings['class_rounds']} (grading a class of {settings['submissions']}).",
+        f"{settings['class_rounds']} (grading a class of {settings['submissions']}; the coordinator: "
+        f"{settings.get('copies', 1)} copies of the bundled class on a dask command-line cluster).",
         "",
         table(results),
         "",

@@ -7,7 +7,7 @@ import time
 
 from tests.jupyter_isolation import isolate
 
-from . import decode, export, machine, memory, notebooks, sdpa, solution
+from . import coordinator, decode, export, machine, memory, notebooks, sdpa, solution
 from .timing import Stat
 
 # key: (comparison, target) of the figures that have a goal; the parallel one depends on the cores.
@@ -20,6 +20,8 @@ GOALS = {
     "memory_formula_error": ("<=", 0.01),
     "notebook_seconds": ("<=", 10.0),  # the solution notebook, run top to bottom in a fresh kernel
     "export_import_seconds": ("<=", 0.2),
+    "serial_seconds_per_submission": ("<=", 0.1),
+    "projected_speedup_32_workers": (">=", 20.0),
 }
 EXPONENT_TOLERANCE = 0.1
 
@@ -38,6 +40,7 @@ def run(
     decode_rounds=3,
     class_rounds=2,
     submissions=16,
+    copies=2,
     workdir="bench/.work",
     progress=print,
 ):
@@ -49,6 +52,7 @@ def run(
         "decode_rounds": decode_rounds,
         "class_rounds": class_rounds,
         "submissions": submissions,
+        "copies": copies,
     }
     os.makedirs(workdir, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix="run-", dir=workdir)
@@ -74,6 +78,8 @@ def run(
         measured["grading"] = notebooks.measure(
             solution_path, scratch, rounds=class_rounds, submissions=submissions, progress=progress
         )
+        progress(f"the coordinator, {class_rounds} rounds of {copies} copies of the bundled class ...")
+        measured["coordinator"] = coordinator.measure(scratch, copies=copies, rounds=class_rounds, progress=progress)
         about["load_average"]["end"] = os.getloadavg()[0]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -94,6 +100,9 @@ def assemble(measured, about, settings, *, seconds):
         "memory_formula_error": Stat.of([memory_figures["formula_error"]]),
         "notebook_seconds": grading["notebook_seconds"],
         "export_import_seconds": measured["export"]["import_seconds"],
+        "serial_seconds_per_submission": measured["coordinator"]["serial_seconds_per_submission"],
+        "parallel_seconds_per_submission": measured["coordinator"]["parallel_seconds_per_submission"],
+        "projected_speedup_32_workers": measured["coordinator"]["projected_speedup_32_workers"],
     }
     goals = dict(GOALS, parallel_speedup=(">=", parallel_goal(grading["workers"])))
     results = {

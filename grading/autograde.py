@@ -1,23 +1,13 @@
-"""nbgrader's Autograde, split around the execution so kernels can run on other processes.
+"""The preprocessors of nbgrader autograde for this course (see nbgrader_config.py).
 
-nbgrader autogrades one student at a time in three phases: sanitize (restore test cells),
-execute, record the scores in the gradebook. Executing is what takes time; recording is
-what must not happen concurrently (one gradebook). The pipeline therefore runs nbgrader's
-own Autograde converter twice per student, each time with one half of the preprocessors:
-
-    SanitizeSubmission   .grading/submitted  ->  .grading/sanitized   (main process)
-    grading.execute      .grading/sanitized  ->  .grading/executed    (dask workers, in parallel)
-    RecordGrades         .grading/executed   ->  autograded/          (main process: the one writer)
-
-The preprocessor lists below are also what nbgrader_config.py gives a plain
-``nbgrader autograde``, so the serial nbgrader app and the parallel pipeline grade alike.
+nbgrader autogrades a submission in two phases: sanitize (restore the test cells), then
+execute and record the scores. nbgrader_config.py gives nbgrader's Autograde these lists, so
+``nbgrader autograde`` and ``python -m grading grade`` (which runs that same Autograde on
+its dask workers, see grading.worker) grade alike.
 """
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader import preprocessors as nbg
-from nbgrader.converters import Autograde
-from nbgrader.converters.base import BaseConverter
-from traitlets import List
 
 from .execute import GuardedExecute
 from .preprocessors import RestoreLockedCells
@@ -31,8 +21,9 @@ SANITIZE = [
     nbg.OverwriteCells,
     nbg.CheckCellMetadata,
 ]
+# nbgrader's Execute, guarded (time budget, output cap, memory limit, restarts).
 EXECUTE = GuardedExecute
-# nbgrader's autograde step without its Execute (done by a worker).
+# The rest of nbgrader's autograde step: score, late penalty.
 RECORD = [
     nbg.IgnorePattern,
     ClearMetadataPreprocessor,
@@ -41,22 +32,3 @@ RECORD = [
     nbg.AssignLatePenalties,
     nbg.CheckCellMetadata,
 ]
-
-
-class SanitizeSubmission(Autograde):
-    """nbgrader's Autograde, stopped after the sanitize step (nothing is executed or recorded)."""
-
-    sanitize_preprocessors = List(SANITIZE).tag(config=False)
-    autograde_preprocessors = List([]).tag(config=False)
-
-    def convert_single_notebook(self, notebook_filename):
-        self._sanitizing = True
-        self._init_preprocessors()
-        BaseConverter.convert_single_notebook(self, notebook_filename)
-
-
-class RecordGrades(Autograde):
-    """nbgrader's Autograde for a notebook a worker has already run: score it, save it."""
-
-    sanitize_preprocessors = List([]).tag(config=False)
-    autograde_preprocessors = List(RECORD).tag(config=False)

@@ -1,8 +1,9 @@
 """The course directory: nbgrader's configuration and folder layout, loaded once.
 
 nbgrader's CourseDirectory owns the layout ``{step}/{student}/{assignment}``; this module
-only adds the folder the pipeline stages its intermediate notebooks in (``.grading/``)
-and a logger that keeps nbgrader's chatter in a file instead of on the console.
+only adds the folder the pipeline keeps its own files in (``.grading/``), the configuration
+loaded the way nbgrader's apps load it, and a logger that keeps nbgrader's chatter in a file
+instead of on the console.
 """
 
 import glob
@@ -10,36 +11,42 @@ import logging
 import os
 import sys
 
+from nbgrader.apps.baseapp import NbGrader
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.utils import capture_log, temp_attrs
-from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
+from nbgrader.utils import capture_log, chdir, temp_attrs
 
 ASSIGNMENT = "attention"
 
-# Steps of the pipeline, in order. The first three are nbgrader's own folders; the
-# staged ones hold a submission between the steps of grading (see grading.pipeline).
-STAGED_SUBMITTED = os.path.join(".grading", "submitted")  # read and normalised by intake
-STAGED_SANITIZED = os.path.join(".grading", "sanitized")  # test cells restored, not yet run
-STAGED_EXECUTED = os.path.join(".grading", "executed")  # run by a worker, not yet recorded
+# Where intake stages a submission it has read and normalised (see grading.intake).
+STAGED_SUBMITTED = os.path.join(".grading", "submitted")
+
+
+def load_config(root):
+    """The course's configuration as nbgrader's own commands see it from ``root``: every
+    nbgrader_config.py on the Jupyter config path, then the course root's, which wins."""
+    app = NbGrader()
+    with chdir(root):
+        app.load_config_file()
+    return app.config
 
 
 class Course:
-    """A course root with nbgrader_config.py, source/, release/, submitted/, autograded/, feedback/."""
+    """A course root with nbgrader_config.py, source/, release/, submitted/, autograded/, feedback/.
 
-    def __init__(self, root=".", assignment=ASSIGNMENT, config=None):
+    ``config`` defaults to the configuration nbgrader itself would load for this root; a worker
+    passes the coordinator's instead, so that it grades with the course's settings and not
+    with whatever its own machine has. ``log`` defaults to ``.grading/grading.log``.
+    """
+
+    def __init__(self, root=".", assignment=ASSIGNMENT, config=None, log=None):
         self.root = os.path.abspath(root)
         self.assignment = assignment
-        cfg = Config()
-        if os.path.exists(os.path.join(self.root, "nbgrader_config.py")):
-            cfg.merge(PyFileConfigLoader("nbgrader_config.py", path=self.root).load_config())
+        cfg = load_config(self.root) if config is None else config.copy()
         cfg.CourseDirectory.root = self.root
-        if config is not None:
-            cfg.merge(config)
         self.config = cfg
         self.coursedir = CourseDirectory(config=cfg)
-        self.log = _file_logger(os.path.join(self.root, ".grading", "grading.log"))
-        _put_python_scripts_on_path()
+        self.log = log or _file_logger(os.path.join(self.root, ".grading", "grading.log"))
+        put_python_scripts_on_path()
 
     def path(self, step, student="."):
         """Folder of this assignment at a step (``source``, ``submitted``, ...) for a student."""
@@ -78,7 +85,7 @@ class Course:
                       if os.path.isdir(os.path.join(base, name)) and not name.startswith("."))
 
 
-def _put_python_scripts_on_path():
+def put_python_scripts_on_path():
     """nbgrader runs `alembic` (and kernels run `python`) by name: use this environment's."""
     scripts = os.path.dirname(sys.executable)
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):

@@ -15,35 +15,59 @@ nbgrader's behaviour for ordinary notebooks and adds, in that order of defence:
   so they hold the original NumPy and builtins whatever a submission rebinds later.
 
 A cell that cannot be run gets an error output with the reason, so nbgrader scores it 0
-and the feedback says why. Every such event is also recorded in ``self.events``.
+and the feedback says why. Every such event is also recorded in the notebook's grading
+events (grading.events).
+
+Everything here goes through public extension points: nbconvert's ``preprocess_cell`` (the
+per-cell step of the cell loop), nbclient's ``timeout_func`` (the budget caps each cell's
+timeout) and its ``on_cell_execute`` and ``on_cell_error`` hooks (a timed-out cell is seen
+from the error nbgrader's Execute gives it, ``error_on_timeout``).
 """
 
 import copy
+import math
 import os
 import subprocess
 import sys
 import time
 
 from jupyter_client.manager import AsyncKernelManager
-from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async, run_sync
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
-from traitlets import Dict, Float, Integer, List, Unicode
+from traitlets import Dict, Float, Integer, List, Unicode, default
+
+from .events import record_event
 
 
-class LimitedKernelManager(AsyncKernelManager):
-    """A kernel manager that starts the kernel under an address-space limit."""
+class GradingKernelManager(AsyncKernelManager):
+    """Starts a grading kernel: under an address-space limit, with extra environment variables
+    and modules imported before its first cell, its console output discarded. A restart
+    starts the kernel again with the same arguments."""
 
     memory_limit = Integer(0, help="Address-space limit of the kernel in bytes; 0 for none.").tag(config=True)
+    extra_env = Dict({}, help="Environment variables set for the kernel on top of this process's.").tag(config=True)
+    preload = List(Unicode(), [], help="Modules the kernel imports at start-up.").tag(config=True)
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
         if self.memory_limit:
             cmd = [sys.executable, "-m", "grading.rlimit", str(self.memory_limit), "--", *cmd]
         return cmd
+
+    async def start_kernel(self, **kw):
+        # The kernel's own console chatter (and a dying kernel's last words) would otherwise
+        # interleave with the grader's progress report; what matters is in the cell outputs.
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        kw.setdefault("env", {**os.environ, **self.extra_env})
+        # IPython runs exec_lines at start-up, before any cell. No name is left in the
+        # notebook's namespace.
+        kw["extra_arguments"] = [*kw.get("extra_arguments", []), *(
+            f"--IPKernelApp.exec_lines=import {name} as _preloaded; del _preloaded" for name in self.preload)]
+        return await super().start_kernel(**kw)
 
 
 def error_output(ename, evalue):
@@ -83,84 +107,80 @@ class GuardedExecute(Execute):
     ).tag(config=True)
 
     def __init__(self, **kw):
-        kw.setdefault("kernel_manager_class", LimitedKernelManager)
+        kw.setdefault("kernel_manager_class", GradingKernelManager)
         super().__init__(**kw)
-        self.events = []
+
+    @default("timeout_func")
+    def _timeout_func_default(self):
+        return self._timeout_within_budget
+
+    @default("on_cell_execute")
+    def _on_cell_execute_default(self):
+        return self._note_cell_start
+
+    @default("on_cell_error")
+    def _on_cell_error_default(self):
+        return self._note_timeout
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
-        km.memory_limit = self.memory_limit
+        km.memory_limit, km.extra_env, km.preload = self.memory_limit, self.kernel_env, self.preload
         return km
 
-    async def async_start_new_kernel(self, **kwargs):
-        # The kernel's own console chatter (and a dying kernel's last words) would otherwise
-        # interleave with the grader's progress report; what matters is in the cell outputs.
-        kwargs.setdefault("stdout", subprocess.DEVNULL)
-        kwargs.setdefault("stderr", subprocess.DEVNULL)
-        kwargs.setdefault("env", {**os.environ, **self.kernel_env})
-        # IPython runs exec_lines at start-up, before any cell; the kernel manager passes the same
-        # arguments again on every restart. No name is left in the notebook's namespace.
-        preload = [f"--IPKernelApp.exec_lines=import {name} as _preloaded; del _preloaded" for name in self.preload]
-        self.extra_arguments = [arg for arg in self.extra_arguments if arg not in preload] + preload
-        await super().async_start_new_kernel(**kwargs)
-
-    # -- nbconvert entry point -------------------------------------------------------------
+    # -- the cell loop (nbconvert's ExecutePreprocessor runs it, one preprocess_cell per cell) --
 
     def preprocess(self, nb, resources=None, km=None):
-        # Same set-up as nbconvert's ExecutePreprocessor.preprocess; only the cell loop differs.
-        NotebookClient.__init__(self, nb, km)
-        self.reset_execution_trackers()
-        self._check_assign_resources(resources)
-        self.events = []
-        self._output_sizes = {}
-        run_sync(self._async_run_cells)()
-        self.set_widgets_metadata()
-        return self.nb, self.resources
-
-    # -- the cell loop -----------------------------------------------------------------------
-
-    async def _async_run_cells(self):
         self._deadline = time.monotonic() + self.budget
-        clean = []  # indices of code cells that ran without error: replayed after a restart
-        restarts = 0
-        lost = None  # why the kernel could not be brought back, once that happens
-        async with self.async_setup_kernel():
-            await self.async_wait_for_reply(await ensure_async(self.kc.kernel_info()))
-            for index, cell in enumerate(self.nb.cells):
-                if cell.cell_type != "code" or not cell.source.strip():
-                    continue
-                if lost is None and time.monotonic() >= self._deadline:
-                    lost = (f"not run: the grader's time budget of {self.budget:g} s for this "
-                            "notebook ran out before this cell")
-                    self._event(index, "budget", lost)
-                if lost is not None:
-                    cell.outputs = [error_output("NotRun", lost)]
-                    continue
-                try:
-                    await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
-                except (DeadKernelError, CellTimeoutError) as error:
-                    reason = self._describe(error)
-                    cell.outputs.append(error_output(type(error).__name__, reason))
-                    self._event(index, "kernel", reason)
-                    restarts += 1
-                    if restarts > self.max_restarts:
-                        lost = (f"not run: the kernel had to be restarted {self.max_restarts} times, "
-                                "the grader stopped here")
-                    elif not await self._async_restart_and_replay(clean):
-                        lost = "not run: the kernel could not be restored after the failure above"
-                    continue
-                if not any(out.output_type == "error" for out in cell.outputs):
-                    clean.append(index)
+        self._clean = []  # indices of code cells that ran without error: replayed after a restart
+        self._restarts = 0
+        self._lost = None  # why the remaining cells are not run, once that happens
+        self._output_sizes = {}
+        self._cell_started, self._cell_timeout = time.monotonic(), None
+        return super().preprocess(nb, resources, km)
 
-    async def _async_restart_and_replay(self, indices):
-        """Fresh kernel, then re-run the cells that had run cleanly; their outputs are kept as they were."""
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return cell, resources
+        if self._lost is None and time.monotonic() >= self._deadline:
+            self._out_of_time(index)
+        if self._lost is not None:
+            cell.outputs = [error_output("NotRun", self._lost)]
+            return cell, resources
+        try:
+            self.execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
+        except (DeadKernelError, CellTimeoutError) as error:
+            if isinstance(error, CellTimeoutError) and self._ran_out_of_time():
+                self._event(index, "timeout", self._timeout_message())
+            reason = self._describe(error)
+            cell.outputs.append(error_output(type(error).__name__, reason))
+            self._event(index, "kernel", reason)
+            self._restarts += 1
+            if self._restarts > self.max_restarts:
+                self._lost = (f"not run: the kernel had to be restarted {self.max_restarts} times, "
+                              "the grader stopped here")
+            elif not run_sync(self._async_restart_and_replay)():
+                self._lost = "not run: the kernel could not be restored after the failure above"
+            return cell, resources
+        if not any(out.output_type == "error" for out in cell.outputs):
+            self._clean.append(index)
+        return cell, resources
+
+    def _out_of_time(self, index):
+        self._lost = (f"not run: the grader's time budget of {self.budget:g} s for this "
+                      "notebook ran out before this cell")
+        self._event(index, "budget", self._lost)
+
+    async def _async_restart_and_replay(self):
+        """Fresh kernel, then re-run the cells that had run cleanly; their outputs are kept as
+        they were. Whether the kernel is back where it was (if the budget ran out meanwhile,
+        the next cell says so)."""
         await ensure_async(self.km.restart_kernel(now=True))
         await ensure_async(self.kc.stop_channels())
         self.kc = None
         await self.async_start_new_kernel_client()
-        for index in indices:
+        for index in self._clean:
             if time.monotonic() >= self._deadline:
-                return False
+                return True
             original = self.nb.cells[index]
             try:
                 await self.async_execute_cell(copy.deepcopy(original), index, store_history=False)
@@ -170,17 +190,29 @@ class GuardedExecute(Execute):
                 self.nb.cells[index] = original
         return True
 
-    # -- hooks into nbclient -------------------------------------------------------------
+    # -- nbclient's hooks ------------------------------------------------------------------
 
-    def _get_timeout(self, cell):
-        timeout = super()._get_timeout(cell)
-        remaining = max(1, int(self._deadline - time.monotonic() + 0.999))
-        return remaining if timeout is None else min(timeout, remaining)
+    def _timeout_within_budget(self, cell):
+        """The cell's timeout: Execute.timeout, cut to what is left of the budget."""
+        remaining = max(1, math.ceil(self._deadline - time.monotonic()))
+        timeout = self.timeout if self.timeout and self.timeout > 0 else None
+        self._cell_timeout = remaining if timeout is None else min(timeout, remaining)
+        return self._cell_timeout
 
-    async def _async_handle_timeout(self, timeout, cell=None):
-        index = self.nb.cells.index(cell) if cell in self.nb.cells else None
-        self._event(index, "timeout", f"interrupted after {timeout} s")
-        return await super()._async_handle_timeout(timeout, cell)
+    def _note_cell_start(self, cell, cell_index):
+        self._cell_started = time.monotonic()
+
+    def _note_timeout(self, cell, cell_index, execute_reply):
+        # After a timeout, nbclient interrupts the kernel and replies with error_on_timeout.
+        if self.error_on_timeout and execute_reply["content"].get("ename") == self.error_on_timeout["ename"]:
+            self._event(cell_index, "timeout", self._timeout_message())
+
+    def _ran_out_of_time(self):
+        return self._cell_timeout is not None and time.monotonic() - self._cell_started >= self._cell_timeout
+
+    def _timeout_message(self):
+        return ("interrupted after its time limit" if self._cell_timeout is None
+                else f"interrupted after {self._cell_timeout} s")
 
     def output(self, outs, msg, display_id, cell_index):
         parent = msg["parent_header"].get("msg_id")
@@ -212,8 +244,6 @@ class GuardedExecute(Execute):
                 "KeyboardInterrupt?); the grader restarted the kernel and went on")
 
     def _event(self, index, kind, detail):
-        cell = self.nb.cells[index] if index is not None else None
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id") if cell is not None else None
-        self.events.append({"cell": grade_id or f"cell {index}", "kind": kind, "detail": detail,
-                            "graded": bool(cell is not None and utils.is_grade(cell))})
-
+        cell = self.nb.cells[index]
+        record_event(self.nb, cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index}",
+                     kind, detail, graded=utils.is_grade(cell))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import nbformat
 
 from .course import STAGED_SUBMITTED
-from .preprocessors.restore_locked_cells import record_event
+from .events import record_event
 from .tampering import scan
 
 

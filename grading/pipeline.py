@@ -2,41 +2,46 @@
 
 The steps, in order (each one is nbgrader's own machinery where nbgrader has it):
 
-1. release     nbgrader generate_assignment: release/ and the gradebook's copy of the tests.
-2. intake      read every submission; stage a gradable copy or a blank stand-in with the reason.
-3. sanitize    nbgrader's sanitize step (test cells restored), main process, one at a time.
-4. execute     GuardedExecute on dask workers, in parallel; nothing there touches the gradebook.
-5. record      nbgrader's scoring (SaveAutoGrades) in the main process as results arrive:
-               the gradebook has exactly one writer, so no grade is lost to a locked database.
-6. feedback    nbgrader generate_feedback, hidden tests redacted.
-7. export      nbgrader's CSV export, then a per-part summary.
+1. release     grading.release: the committed release/ is what is graded against; the
+               gradebook holds its tests (stored from source/ only when source/ still
+               generates that release). Done by the ``grade`` command before this module.
+2. snapshot    the release, the tests the gradebook stores and the course's configuration,
+               read once as plain data and set up on every dask worker (grading.snapshot).
+3. grade       on the workers, in parallel, one task per submission (grading.worker):
+               intake, then nbgrader autograde (sanitize, GuardedExecute, scoring, late
+               penalty) and generate_feedback, in a scratch course of the worker's own.
+4. record      here, as results arrive: the files into autograded/ and feedback/, the scores
+               into the gradebook through one session with batched commits (grading.record).
+               The gradebook has exactly one writer, so no grade is lost to a locked database.
+5. export      nbgrader's CSV export, then a per-part summary and the report.
 
 A student's problem never stops the run: it becomes events in the report and zeros in the
 gradebook. Only a failure of the pipeline itself (no release, a broken gradebook) raises.
 """
 
+import contextlib
+import itertools
 import json
 import logging
 import os
-import re
 import shutil
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 
-import nbformat
 from dask.distributed import Client, LocalCluster, as_completed
 from nbgrader.api import Gradebook
-from nbgrader.converters import GenerateAssignment
 from nbgrader.plugins import CsvExportPlugin
+from traitlets.config import Config
 
-from .autograde import RecordGrades, SanitizeSubmission
-from .course import STAGED_EXECUTED, STAGED_SANITIZED, STAGED_SUBMITTED
-from .intake import stage_blank, stage_submission
-from .worker import execute_submission, mark_not_run, write_feedback
+from .errors import PipelineError
+from .record import Recorder
+from .release import generate_release
+from .snapshot import take
+from .worker import AssignmentPlugin, Outcome, grade_submission
 
-
-class PipelineError(RuntimeError):
-    """The pipeline itself failed (not a student's submission)."""
+__all__ = ["ExecutionSettings", "PipelineError", "StudentResult", "export_grades", "generate_release",
+           "grade_class", "part_of", "students_to_grade", "summarize", "write_report"]
 
 
 @dataclass
@@ -53,176 +58,172 @@ class StudentResult:
 
 @dataclass
 class ExecutionSettings:
-    """Limits for running one submission (see GuardedExecute); None keeps nbgrader_config.py's."""
+    """Limits for running one submission (see GuardedExecute); None keeps the course's configuration."""
 
     timeout: int = None  # seconds per cell
     budget: float = None  # seconds per notebook
     memory_limit: int = None  # bytes per kernel
 
-    def traits(self):
-        return {name: value for name, value in asdict(self).items() if value is not None}
+    def config(self):
+        """These settings as configuration, to merge over the course's."""
+        return Config({"GuardedExecute": {name: value for name, value in asdict(self).items() if value is not None}})
 
 
-def generate_release(course):
-    """nbgrader generate_assignment for the course's assignment (overwrites release/)."""
-    result = course.run(GenerateAssignment, ".")
-    if not result["success"]:
-        raise PipelineError("nbgrader generate_assignment failed:\n" + result.get("error", "")
-                            + result.get("log", ""))
-
-
-def grade_class(course, *, students=None, workers=None, scheduler=None,
+def grade_class(course, *, students=None, workers=None, scheduler=None, client=None,
                 settings=ExecutionSettings(), feedback=True, progress=print):
     """Grade ``students`` (default: every folder under submitted/); return a StudentResult each.
 
-    With ``feedback``, each student's feedback HTML is written as soon as their scores are
-    recorded: by a worker on a local cluster (it shares the course folder and only reads the
-    gradebook), in this process when the workers are remote.
+    The submissions are graded on ``client``'s dask cluster if given, else on the one whose
+    scheduler is at ``scheduler``, else on a LocalCluster of ``workers`` processes (default:
+    one per core) started for this call. With ``feedback``, each student's feedback HTML is
+    written as soon as their scores are recorded.
     """
-    students = course.students() if students is None else list(students)
-    results = {student: StudentResult(student) for student in students}
+    students = students_to_grade(course, students)
     if not students:
         progress("no submissions found under submitted/")
         return []
-    start, done, futures, feedback_futures = time.monotonic(), [], {}, []
-
-    def finish(student):
-        done.append(student)
-        _report_progress(progress, len(done), len(students), results[student], start, results)
-
-    def record(future):
-        student = futures[future]
-        _record(course, student, _outcome(future), results[student])
-        if feedback and results[student].recorded:
-            if cluster is None:
-                _log_feedback(course, student, write_feedback(course.root, course.assignment, student))
-            else:
-                feedback_futures.append((student, client.submit(
-                    write_feedback, course.root, course.assignment, student, pure=False)))
-        finish(student)
-
-    client, cluster = _connect(workers, scheduler)
-    try:
-        pending = as_completed()
-        for student in students:
-            stage_submission(course, student)
-            if not _sanitize(course, student, results[student]):
-                stage_blank(course, student, [f"nbgrader could not read it ({results[student].events[-1]['detail']})"])
-                _sanitize(course, student, results[student])
-            payload = _payload(course, student)
-            if payload is None:  # not even the blank stand-in could be sanitized
-                finish(student)
-                continue
-            future = client.submit(execute_submission, *payload, settings.traits(),
-                                   key=f"execute-{student}-{time.time_ns()}", pure=False)
-            futures[future] = student
-            pending.add(future)
-            for finished in pending.next_batch(block=False):  # record while the others run
-                record(finished)
-        for finished in pending:
-            record(finished)
-        for student, future in feedback_futures:
-            _log_feedback(course, student, _outcome(future))
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-    _read_scores(course, results.values())
+    plugin = AssignmentPlugin(take(course, settings.config()))
+    results, start = {}, time.monotonic()
+    with _dask(client, workers, scheduler) as client, Recorder(course) as recorder:
+        try:
+            _set_up(client, plugin)
+            for outcome in _graded(client, plugin.name, course, students, recorder, feedback):
+                results[outcome.student] = _record(course, recorder, outcome)
+                _report_progress(progress, len(results), len(students), results[outcome.student], start, results)
+        finally:
+            client.unregister_worker_plugin(plugin.name)
     return [results[student] for student in students]
 
 
 # -- steps ----------------------------------------------------------------------------------
 
-def _connect(workers, scheduler):
-    if scheduler:
-        return Client(scheduler), None
-    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                           processes=True, memory_limit=0, dashboard_address=":0",
-                           silence_logs=logging.ERROR)
-    return Client(cluster), cluster
+def students_to_grade(course, students=None):
+    """The students asked for, each of whom must have a folder under submitted/ (PipelineError
+    if not: a typo must not become a row of zeros); default: all who have one."""
+    found = course.students()
+    if students is None:
+        return found
+    missing = [student for student in students if student not in found]
+    if missing:
+        folder = course.coursedir.submitted_directory
+        raise PipelineError(f"no submission from {', '.join(missing)}: there is no folder {folder}/<student>/ "
+                            f"for {'them' if len(missing) > 1 else 'it'} (students with one: "
+                            f"{', '.join(found[:10]) or 'none'}{' ...' if len(found) > 10 else ''})")
+    return list(dict.fromkeys(students))
 
 
-def _sanitize(course, student, result):
-    """nbgrader's sanitize step; on failure (events say why) there is nothing to run."""
-    shutil.rmtree(course.path(STAGED_SANITIZED, student), ignore_errors=True)
-    outcome = course.run(SanitizeSubmission, student, submitted_directory=STAGED_SUBMITTED,
-                         autograded_directory=STAGED_SANITIZED)
-    if not outcome["success"]:
-        result.events.append({"cell": "notebook", "kind": "sanitize", "detail": _last_error_line(outcome)})
-    return outcome["success"]
+@contextlib.contextmanager
+def _dask(client, workers, scheduler):
+    if client is not None:
+        yield client
+    elif scheduler:
+        with Client(scheduler) as remote:
+            yield remote
+    else:
+        with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                          memory_limit=0, dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
+                Client(cluster) as local:
+            yield local
 
 
-def _payload(course, student):
-    """(notebook JSON, other files) of the sanitized submission, or None if sanitizing failed."""
-    folder = course.path(STAGED_SANITIZED, student)
-    path = os.path.join(folder, course.notebook + ".ipynb")
-    if not os.path.exists(path):
+def _set_up(client, plugin):
+    """Give every worker, and every worker that joins later, the assignment."""
+    try:
+        client.register_plugin(plugin)
+    except Exception as error:  # the plugin's set-up failed on a worker
+        raise PipelineError(f"the dask workers could not set up the assignment: {type(error).__name__}: "
+                            f"{error}") from error
+
+
+def _graded(client, plugin_name, course, students, recorder, feedback):
+    """Outcomes in the order the workers finish. A few submissions per worker thread are in
+    flight at any time, so the class is never all in memory and the workers never wait."""
+    queue = iter(students)
+    futures, pending = {}, as_completed()
+
+    def submit(student):
+        future = client.submit(grade_submission, plugin_name, student, _submission_files(course, student),
+                               recorder.prior(student), feedback, key=f"grade-{student}-{uuid.uuid4().hex}",
+                               pure=False)
+        futures[future] = student
+        pending.add(future)
+
+    for student in itertools.islice(queue, max(16, 2 * sum(client.nthreads().values()))):
+        submit(student)
+    for future in pending:
+        yield _outcome(future, futures.pop(future))
+        for student in itertools.islice(queue, 1):
+            submit(student)
+
+
+def _submission_files(course, student):
+    """The files of the student's submission folder, or None if there is no such folder."""
+    folder = course.path(course.coursedir.submitted_directory, student)
+    if not os.path.isdir(folder):
         return None
-    with open(path, encoding="utf-8") as handle:
-        notebook_json = handle.read()
     files = {}
-    for name in os.listdir(folder):
-        if not name.endswith(".ipynb") and name != "timestamp.txt" and os.path.isfile(os.path.join(folder, name)):
-            with open(os.path.join(folder, name), "rb") as handle:
-                files[name] = handle.read()
-    return notebook_json, files
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            with open(os.path.join(parent, name), "rb") as handle:
+                files[os.path.relpath(os.path.join(parent, name), folder)] = handle.read()
+    return files
 
 
-def _outcome(future):
+def _outcome(future, student):
     try:
         return future.result()
-    except Exception as error:  # a worker that died or lost its connection
-        return {"notebook": None, "events": [], "seconds": 0.0,
-                "error": f"{type(error).__name__}: {error}"}
+    except Exception as error:  # the workers running it died, or the connection to them did
+        return Outcome(student, error=f"{type(error).__name__}: {error}", events=[
+            {"cell": "notebook", "kind": "grader", "detail": f"not graded: {type(error).__name__}: {error}"}])
 
 
-def _record(course, student, outcome, result):
-    sanitized = os.path.join(course.path(STAGED_SANITIZED, student), course.notebook + ".ipynb")
-    nb = nbformat.reads(outcome["notebook"], as_version=4) if outcome["notebook"] else None
-    if nb is None:
-        nb = nbformat.read(sanitized, as_version=4)
-        mark_not_run(nb, f"not run: the grader's worker failed ({outcome['error']})")
-        result.events.append({"cell": "notebook", "kind": "grader", "detail": outcome["error"]})
-    result.events = nb.metadata.get("grading", {}).get("events", []) + result.events + outcome["events"]
-    result.seconds = outcome["seconds"]
+def _record(course, recorder, outcome):
+    """Files first, then the gradebook: a run killed in between leaves files newer than the
+    gradebook's row, which the next run rewrites along with the row."""
+    if outcome.log:
+        course.log.info("%s, graded on a worker:\n%s", outcome.student, outcome.log.rstrip())
+    result = StudentResult(outcome.student, score=outcome.score, max_score=outcome.max_score,
+                           events=outcome.events, seconds=outcome.seconds)
+    if outcome.error is not None:
+        course.log.error("%s could not be graded: %s", outcome.student, outcome.error)
+        if not recorder.has_row(outcome.student):  # a row with zeros, marked for manual grading
+            recorder.record_zeros(outcome.student)
+        return result
+    _replace_folder(course.path(course.coursedir.autograded_directory, outcome.student), outcome.autograded)
+    if outcome.feedback:
+        _replace_folder(course.path(course.coursedir.feedback_directory, outcome.student), outcome.feedback)
+    recorder.record(outcome)
+    result.recorded = True
+    for name, grade in outcome.grades.items():
+        result.cells[name] = [grade["score"] or 0.0, grade["max_score"]]
+        totals = result.parts.setdefault(part_of(name), [0.0, 0.0])
+        totals[0] += grade["score"] or 0.0
+        totals[1] += grade["max_score"]
+    return result
 
-    executed_dir = course.path(STAGED_EXECUTED, student)
-    shutil.rmtree(executed_dir, ignore_errors=True)
-    # nbgrader leaves its output read-only (444): copy contents, not modes, so the write below
-    # works for an instructor who is not root.
-    shutil.copytree(course.path(STAGED_SANITIZED, student), executed_dir, copy_function=shutil.copyfile)
-    nbformat.write(nb, os.path.join(executed_dir, course.notebook + ".ipynb"))
-    recorded = course.run(RecordGrades, student, submitted_directory=STAGED_EXECUTED)
-    result.recorded = recorded["success"]
-    if not recorded["success"]:
-        result.events.append({"cell": "notebook", "kind": "record", "detail": _last_error_line(recorded)})
 
-
-def _log_feedback(course, student, outcome):
-    if outcome.get("error"):
-        course.log.error("feedback for %s failed: %s", student, outcome["error"])
+def _replace_folder(folder, files):
+    """Put ``files`` ({path: (bytes, mode)}) in place of the folder's contents, swapping whole folders."""
+    new, old = folder + ".new", folder + ".old"
+    for leftover in (new, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for name, (content, mode) in files.items():
+        path = os.path.join(new, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(content)
+        os.chmod(path, mode)
+    os.makedirs(new, exist_ok=True)
+    if os.path.exists(folder):
+        os.rename(folder, old)
+    os.rename(new, folder)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def export_grades(course, path):
     """nbgrader's CSV export of the gradebook (one row per student)."""
     with Gradebook(course.db_url, course.coursedir.course_id) as gradebook:
         CsvExportPlugin(to=path).export(gradebook)
-
-
-def _read_scores(course, results):
-    with Gradebook(course.db_url, course.coursedir.course_id) as gradebook:
-        for result in results:
-            if not result.recorded:
-                continue
-            submission = gradebook.find_submission(course.assignment, result.student)
-            result.score, result.max_score = submission.score, submission.max_score
-            for notebook in submission.notebooks:
-                for grade in notebook.grades:
-                    result.cells[grade.name] = [grade.score or 0.0, grade.max_score]
-                    part = part_of(grade.name)
-                    totals = result.parts.setdefault(part, [0.0, 0.0])
-                    totals[0] += grade.score or 0.0
-                    totals[1] += grade.max_score
 
 
 def part_of(grade_id):
@@ -244,14 +245,6 @@ def _report_progress(progress, done, total, result, start, results):
         progress(f"        ! {event['cell']}: {event['detail']}")
 
 
-def _last_error_line(outcome):
-    """The most specific error message of a failed nbgrader run (its log holds the traceback)."""
-    lines = (outcome.get("log", "") + "\n" + outcome.get("error", "")).splitlines()
-    errors = [line.strip() for line in lines
-              if re.match(r"\s*[\w.]+(Error|Exception):", line) and "NbGraderException" not in line]
-    return (errors[-1] if errors else "unknown error, see .grading/grading.log")[:300]
-
-
 def write_report(results, path):
     with open(path, "w", encoding="utf-8") as handle:
         json.dump([asdict(result) for result in results], handle, indent=1)
@@ -263,7 +256,8 @@ def summarize(results):
     lines = [f"{len(recorded)} of {len(results)} submissions graded"]
     if not recorded:
         return lines
-    parts = sorted({part for r in recorded for part in r.parts}, key=_part_order)
+    # Parts in the order the notebook has them (the cells' order), the hand-graded one last.
+    parts = sorted(dict.fromkeys(part for r in recorded for part in r.parts), key=lambda part: part == "reflection")
     lines.append(f"{'part':<12}{'mean':>8}{'max':>6}   lost points")
     for part in parts:
         scores = [r.parts[part] for r in recorded if part in r.parts]
@@ -277,9 +271,3 @@ def summarize(results):
     lines.append(f"{'total':<12}{total:8.1f}{recorded[0].max_score:6.0f}")
     return lines
 
-
-_ORDER = ["softmax", "sdpa", "mask", "mha", "kvcache", "memory", "reflection"]
-
-
-def _part_order(part):
-    return (_ORDER.index(part) if part in _ORDER else len(_ORDER), part)

@@ -1,65 +1,233 @@
-"""The tasks a dask worker runs. Neither raises: a failure comes back as data.
+"""What a dask worker does: grade one submission, from plain data to plain data.
 
-execute_submission takes and returns plain data (notebook JSON, file contents), so a worker
-needs no access to the course directory: it runs on a LocalCluster or on a remote cluster
-given by its scheduler address. write_feedback needs the course folder (it reads the
-gradebook and writes feedback/), so the pipeline sends it to local workers only.
+The coordinator (grading.pipeline) gives every worker the assignment once, as an
+AssignmentPlugin (a dask WorkerPlugin, also set up on workers that join later): on each
+worker it puts down the snapshot's gradebook, which holds only the assignment. A task,
+grade_submission, then grades one submission in a scratch course folder of its own, with
+nbgrader's own commands and the course's configuration:
+
+    submitted/           the files as handed in, sent by the coordinator
+    .grading/submitted/  intake's readable copy (grading.intake)
+    autograded/          nbgrader autograde: sanitize, execute (GuardedExecute), score, late penalty
+    feedback/            nbgrader generate_feedback
+
+and returns an Outcome: the files of autograded/ and feedback/, the scores nbgrader gave,
+the events. Nothing here touches the course's folder or gradebook, so a worker can run on
+any machine with this package installed, and a task that dies halfway leaves no trace
+(dask runs it again on another worker).
 """
 
+import logging
 import os
+import re
 import shutil
 import tempfile
+import threading
 import time
 import traceback
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import nbformat
-from nbgrader.converters import GenerateFeedback
-from traitlets.config import Config
+from distributed import WorkerPlugin, get_worker
+from nbgrader.api import Gradebook
+from nbgrader.converters import Autograde, GenerateFeedback
+from sqlalchemy.exc import SAWarning
 
-from .course import Course
-from .execute import GuardedExecute, error_output
+from .course import STAGED_SUBMITTED, Course, put_python_scripts_on_path
+from .events import events_of
+from .intake import stage_blank, stage_submission
+
+ATTEMPTS = 2  # a kernel can fail to start when two start at once (port race): try again
 
 
-ATTEMPTS = 3  # a kernel can fail to start when two start at once (port race): try again
+@dataclass
+class Outcome:
+    """A graded submission, as a worker hands it back. ``error`` is set when it could not be
+    graded at all; then there are no files and no scores."""
+
+    student: str
+    timestamp: datetime | None = None
+    grades: dict = field(default_factory=dict)  # grade id -> auto_score, needs_manual_grade, score, max_score
+    comments: dict = field(default_factory=dict)  # cell id -> auto_comment
+    late_penalty: float | None = None
+    score: float = 0.0
+    max_score: float = 0.0
+    autograded: dict = field(default_factory=dict)  # path in autograded/<student>/<assignment>/ -> (bytes, mode)
+    feedback: dict = field(default_factory=dict)  # the same for feedback/<student>/<assignment>/
+    events: list = field(default_factory=list)
+    log: str = ""  # nbgrader's log of this submission
+    seconds: float = 0.0
+    error: str | None = None
 
 
-def execute_submission(notebook_json, files, settings):
-    """Run a notebook; return {"notebook": JSON, "events": [...], "seconds": s, "error": text or None}.
+class AssignmentPlugin(WorkerPlugin):
+    """The assignment being graded, set up once on each worker."""
 
-    ``files`` maps names to bytes (the assignment's other files), written next to the
-    notebook in a scratch folder that is the kernel's working directory. ``settings`` maps
-    GuardedExecute trait names (timeout, budget, memory_limit, ...) to values.
+    def __init__(self, snapshot):
+        self.snapshot = snapshot
+        self.name = f"grading-{uuid.uuid4().hex}"
+        self.ready = False
+
+    def setup(self, worker):
+        put_python_scripts_on_path()  # a worker started by `dask worker` may not have them
+        self.folder = tempfile.mkdtemp(prefix="grading-", dir=worker.local_directory)
+        self.gradebook = os.path.join(self.folder, "gradebook.db")
+        with open(self.gradebook, "wb") as handle:
+            handle.write(self.snapshot.gradebook)
+        # nbgrader's commands change the working directory and the environment of the whole
+        # process: a worker with several threads grades one submission at a time.
+        self.lock = threading.Lock()
+        self.log = logging.getLogger(f"grading.worker.{self.name}")
+        self.log.setLevel(logging.INFO)
+        self.log.propagate = False
+        self.ready = True
+
+    def teardown(self, worker):
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def grade_submission(plugin_name, student, files, prior=None, feedback=True):
+    """Grade one student's submission on this worker; never raises for the student's sake.
+
+    ``files`` maps paths (relative to the submission folder) to bytes; ``prior`` is what the
+    course's gradebook already holds for the student (manual scores, extension: see
+    grading.record), so that nbgrader scores, penalises and writes feedback as it would there.
     """
+    plugin = get_worker().plugins[plugin_name]
+    if not plugin.ready:
+        raise RuntimeError(f"the assignment could not be set up on this worker ({get_worker().address}): see its log")
     start = time.monotonic()
-    for attempt in range(ATTEMPTS):
-        nb = nbformat.reads(notebook_json, as_version=4)
-        workdir = tempfile.mkdtemp(prefix="grading-")
+    with plugin.lock, warnings.catch_warnings():
+        # nbgrader 0.9.6's gradebook code triggers SQLAlchemy 2 autoflush warnings on every
+        # submission; they say nothing about the grades and would fill the worker's log.
+        warnings.filterwarnings("ignore", category=SAWarning)
+        scratch = tempfile.mkdtemp(prefix="submission-", dir=plugin.folder)
         try:
-            for name, content in files.items():
-                with open(os.path.join(workdir, name), "wb") as handle:
-                    handle.write(content)
-            executor = GuardedExecute(config=Config({"GuardedExecute": dict(settings)}))
-            nb, _ = executor.preprocess(nb, {"metadata": {"path": workdir}})
-            return {"notebook": nbformat.writes(nb), "events": executor.events,
-                    "seconds": time.monotonic() - start, "error": None}
-        except Exception:  # GuardedExecute handles the student's failures: this is the grader's
+            outcome = _grade(_scratch_course(plugin, scratch), student, files, prior, feedback)
+        except Exception:  # the grader's own failure: the coordinator gives a row with the reason
             error = traceback.format_exc()
+            outcome = Outcome(student, error=error, events=[
+                {"cell": "notebook", "kind": "grader", "detail": error.strip().splitlines()[-1]}])
         finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-    detail = error.strip().splitlines()[-1]
-    mark_not_run(nb, f"not run: the grader failed {ATTEMPTS} times to run this notebook ({detail})")
-    return {"notebook": nbformat.writes(nb), "seconds": time.monotonic() - start, "error": error,
-            "events": [{"cell": "notebook", "kind": "grader", "detail": detail}]}
+            shutil.rmtree(scratch, ignore_errors=True)
+    outcome.seconds = time.monotonic() - start
+    return outcome
 
 
-def mark_not_run(nb, reason):
-    """Give every code cell a single error output with the reason (nbgrader then scores it 0)."""
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [error_output("NotRun", reason)]
+def _scratch_course(plugin, root):
+    """A course folder with the release, the assignment's gradebook and the course's settings."""
+    snapshot = plugin.snapshot
+    config = snapshot.config.copy()
+    config.CourseDirectory.db_url = "sqlite:///" + os.path.join(root, "gradebook.db")
+    shutil.copyfile(plugin.gradebook, os.path.join(root, "gradebook.db"))
+    course = Course(root, snapshot.assignment, config=config, log=plugin.log)
+    _write(course.path(course.coursedir.release_directory),
+           {snapshot.notebook + ".ipynb": snapshot.release_notebook, **snapshot.release_files})
+    # nbgrader autograde copies the assignment's other files over the student's, from source/:
+    # here they come from the release, which is what the students were given.
+    _write(course.path(course.coursedir.source_directory), snapshot.release_files)
+    return course
 
 
-def write_feedback(root, assignment, student):
-    """nbgrader generate_feedback for one student; returns {"error": text or None}."""
-    outcome = Course(root, assignment=assignment).run(GenerateFeedback, student)
-    return {"error": None if outcome["success"] else outcome.get("error", "unknown error")}
+def _grade(course, student, files, prior, feedback):
+    if files is not None:  # None: no folder for the assignment (intake says so)
+        _write(course.path(course.coursedir.submitted_directory, student), files)
+    if prior:
+        _seed(course, student, prior)
+    stage_submission(course, student)
+    log = []
+    graded = _autograde(course, student, log)
+    if not graded:
+        reason = _last_error_line(log[-1])
+        stage_blank(course, student, [f"nbgrader could not grade it ({reason})"])
+        graded = _autograde(course, student, log)
+    if not graded:
+        return Outcome(student, log="".join(entry.get("log", "") for entry in log), error=log[-1].get("error"),
+                       events=[{"cell": "notebook", "kind": "grader", "detail": _last_error_line(log[-1])}])
+    autograded = course.path(course.coursedir.autograded_directory, student)
+    nb = nbformat.read(os.path.join(autograded, course.notebook + ".ipynb"), as_version=4)
+    outcome = Outcome(student, autograded=_read(autograded), events=events_of(nb))
+    if feedback:
+        result = course.run(GenerateFeedback, student)
+        log.append(result)
+        if result["success"]:
+            outcome.feedback = _read(course.path(course.coursedir.feedback_directory, student))
+        else:
+            outcome.events.append({"cell": "notebook", "kind": "feedback",
+                                   "detail": "no feedback: " + _last_error_line(result)})
+    _read_scores(course, student, outcome, [cell.metadata.nbgrader["grade_id"] for cell in nb.cells
+                                            if cell.metadata.get("nbgrader", {}).get("grade")])
+    outcome.log = "".join(entry.get("log", "") for entry in log)
+    return outcome
+
+
+def _autograde(course, student, log):
+    """nbgrader autograde of the staged submission, tried ATTEMPTS times; whether it worked."""
+    for _ in range(ATTEMPTS):
+        result = course.run(Autograde, student, submitted_directory=STAGED_SUBMITTED)
+        log.append(result)
+        if result["success"]:
+            return True
+    return False
+
+
+def _seed(course, student, prior):
+    """Give the student, in this worker's gradebook, what the course's gradebook holds."""
+    with Gradebook(course.db_url, course.coursedir.course_id) as gradebook:
+        gradebook.update_or_create_student(student)
+        submission = gradebook.update_or_create_submission(course.assignment, student)
+        submission.extension = prior["extension"]
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grade.manual_score, grade.extra_credit = prior["grades"].get(grade.name, (None, None))
+            for comment in notebook.comments:
+                comment.manual_comment = prior["comments"].get(comment.name)
+        gradebook.db.commit()
+
+
+def _read_scores(course, student, outcome, order):
+    """What nbgrader stored for the submission; grades in the notebook's order of cells."""
+    with Gradebook(course.db_url, course.coursedir.course_id) as gradebook:
+        submission = gradebook.find_submission(course.assignment, student)
+        outcome.timestamp, outcome.score, outcome.max_score = (submission.timestamp, submission.score,
+                                                               submission.max_score)
+        for notebook in submission.notebooks:
+            outcome.late_penalty = notebook.late_submission_penalty
+            for grade in notebook.grades:
+                outcome.grades[grade.name] = {"auto_score": grade.auto_score,
+                                              "needs_manual_grade": grade.needs_manual_grade,
+                                              "score": grade.score, "max_score": grade.max_score}
+            for comment in notebook.comments:
+                outcome.comments[comment.name] = comment.auto_comment
+    position = {name: index for index, name in enumerate(order)}
+    outcome.grades = dict(sorted(outcome.grades.items(), key=lambda item: position.get(item[0], len(order))))
+
+
+def _write(folder, files):
+    os.makedirs(folder, exist_ok=True)
+    for name, content in files.items():
+        path = os.path.join(folder, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(content)
+
+
+def _read(folder):
+    files = {}
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(parent, name)
+            with open(path, "rb") as handle:
+                files[os.path.relpath(path, folder)] = (handle.read(), os.stat(path).st_mode & 0o777)
+    return files
+
+
+def _last_error_line(result):
+    """The most specific error message of a failed nbgrader run (its log holds the traceback)."""
+    lines = (result.get("log", "") + "\n" + result.get("error", "")).splitlines()
+    errors = [line.strip() for line in lines
+              if re.match(r"\s*[\w.]+(Error|Exception):", line) and "NbGraderException" not in line]
+    return (errors[-1] if errors else "unknown error, see .grading/grading.log")[:300]

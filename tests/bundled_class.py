@@ -10,12 +10,18 @@ Most students are the reference solution with a bug or two, as in a class where 
 followed the same lecture; the similarity report must not take that for copying (see
 grading/report/similarity.py). The due date is the course's (assignments.csv).
 
+A large class on demand, for measuring the grader: ``--copies N`` writes N copies of each
+student (``ada_complete-001``, ...) into another course folder, which gets this course's
+configuration, source/ and release/ if it has none. Such a class is never committed.
+
     python tests/bundled_class.py [COURSE_ROOT]
+    python tests/bundled_class.py --copies 100 /tmp/large-course
+    python -m grading grade --course /tmp/large-course
 """
 
+import argparse
 import copy
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
@@ -110,20 +116,40 @@ def students(release, solution):
     }
 
 
-def write_class(root):
+def write_class(root, copies=1):
+    """Write the class into root/submitted/ (replacing it): each student once, or ``copies`` times."""
     root = Path(root)
     release = read(root / "release" / "attention" / "attention.ipynb")
     solution = completed(release, read(root / "source" / "attention" / "attention.ipynb"))
     submitted = root / "submitted"
     shutil.rmtree(submitted, ignore_errors=True)
     for student, (content, filename) in students(release, solution).items():
-        folder = submitted / student / "attention"
-        folder.mkdir(parents=True)
         data = content if isinstance(content, bytes) else nbformat.writes(content).encode() + b"\n"
-        (folder / filename).write_bytes(data)
-        (folder / "timestamp.txt").write_text(LATE.get(student, TIMESTAMP))
+        names = [student] if copies == 1 else [f"{student}-{k:0{len(str(copies))}d}" for k in range(1, copies + 1)]
+        for name in names:
+            folder = submitted / name / "attention"
+            folder.mkdir(parents=True)
+            (folder / filename).write_bytes(data)
+            (folder / "timestamp.txt").write_text(LATE.get(student, TIMESTAMP))
     return submitted
 
 
+def main(argv=None):
+    repository = Path(__file__).resolve().parents[1]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", nargs="?", type=Path, default=repository, metavar="COURSE_ROOT")
+    parser.add_argument("--copies", type=int, default=1, help="copies of each student (default: 1)")
+    args = parser.parse_args(argv)
+    if args.copies > 1 and args.root.resolve() == repository:
+        parser.error("a class of copies goes into another course folder (COURSE_ROOT): submitted/ here "
+                     "is the committed class")
+    args.root.mkdir(parents=True, exist_ok=True)
+    for name in ("nbgrader_config.py", "source", "release"):
+        if not (args.root / name).exists():
+            copy_to = shutil.copytree if (repository / name).is_dir() else shutil.copy
+            copy_to(repository / name, args.root / name)
+    print(f"wrote {write_class(args.root, args.copies)}")
+
+
 if __name__ == "__main__":
-    print(f"wrote {write_class(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parents[1])}")
+    main()

@@ -1,16 +1,17 @@
-"""Shared fixtures: Jupyter kept out of HOME, whole course directories built in temp folders, and
-each test's tier (unit, kernel or browser: see the README), given by the folder it lives in."""
+"""Shared fixtures: Jupyter kept out of HOME, whole course directories built in temp folders
+from one release build, one dask cluster that every test that grades uses, and each test's
+tier (unit, kernel or browser: see the README), given by the folder it lives in."""
 
 import contextlib
 import io
 import json
+import logging
 import shutil
 import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
-
 from jupyter_isolation import isolate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,12 +23,12 @@ isolate(_JUPYTER_HOME)
 
 from builders import completed, read  # noqa: E402  (after the environment is set)
 from bundled_class import write_class  # noqa: E402
+from dask.distributed import Client, LocalCluster  # noqa: E402
 from grading.__main__ import main  # noqa: E402
 from grading.course import Course  # noqa: E402
-from grading.pipeline import generate_release  # noqa: E402
+from grading.release import generate_release  # noqa: E402
 
-# A shorter cell timeout than the default 30 s keeps the infinite loop from dominating the suite.
-GRADE = ["grade", "--workers", "2", "--timeout", "10"]
+
 # The bundled class is submitted/ with the course's due dates and Canvas roster.
 COURSE_FILES = ("assignments.csv", "roster.csv")
 
@@ -69,6 +70,20 @@ def build_course(root):
     return course
 
 
+def run_grade_command(course, *arguments):
+    """`python -m grading grade` in this process; returns what it printed."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(["grade", "--course", str(course.root), *arguments])
+    assert status == 0, out.getvalue()
+    return out.getvalue()
+
+
+def report_rows(course):
+    """grading-report.json as {student: row}."""
+    return {row["student"]: row for row in json.loads((Path(course.root) / "grading-report.json").read_text())}
+
+
 def submit(course, student, nb):
     folder = Path(course.path(course.coursedir.submitted_directory, student))
     folder.mkdir(parents=True, exist_ok=True)
@@ -76,34 +91,47 @@ def submit(course, student, nb):
     return folder
 
 
-def run_make_grade(course):
-    """The main job, in process: release, grade, feedback, grades.csv, summary. Returns stdout."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert main([*GRADE, "--course", str(course.root)]) == 0
-    return out.getvalue()
-
-
-def report_rows(course):
-    """grading-report.json as student -> row."""
-    return {row["student"]: row for row in json.loads((Path(course.root) / "grading-report.json").read_text())}
+@pytest.fixture(scope="session")
+def course_template(tmp_path_factory):
+    """The one release build of the session: config, source/, release/ and the gradebook's tests."""
+    return build_course(tmp_path_factory.mktemp("template") / "course")
 
 
 @pytest.fixture(scope="session")
-def course_factory(tmp_path_factory):
-    return lambda name: build_course(tmp_path_factory.mktemp(name) / "course")
+def course_factory(tmp_path_factory, course_template):
+    """A fresh course directory (a copy of the template) per call."""
+    def make(name):
+        root = tmp_path_factory.mktemp(name) / "course"
+        shutil.copytree(course_template.root, root, ignore=shutil.ignore_patterns(".grading"))
+        return Course(root)
+    return make
 
 
 @pytest.fixture(scope="session")
-def bundled(course_factory):
-    """`make grade` on the bundled class: (course, its stdout, grading-report.json by student).
-    Shared by the class-grading tests and the browser test of the class report."""
+def bundled(course_factory, dask_client):
+    """The bundled class (submitted/), graded once by the grade command: (course, stdout, report).
+    Tests that grade it again or change its gradebook work on a copy (``copy_course``)."""
     course = course_factory("bundled")
     write_class(course.root)
     for name in COURSE_FILES:
         shutil.copy(REPO / name, course.root)
-    stdout = run_make_grade(course)
+    # A shorter cell timeout than the default 30 s keeps the infinite loop from dominating the suite.
+    stdout = run_grade_command(course, "--timeout", "10", "--scheduler", dask_client.scheduler.address)
     return course, stdout, report_rows(course)
+
+
+def copy_course(course, folder):
+    """A copy of a course directory, graded state included."""
+    shutil.copytree(course.root, folder)
+    return Course(folder)
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """Two single-threaded worker processes, as `make grade` starts on a 2-core machine."""
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit=0,
+                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")
@@ -115,3 +143,10 @@ def release_nb():
 def solution_nb(release_nb):
     """What a student who solved everything hands in."""
     return completed(release_nb, read(REPO / "source" / "attention" / "attention.ipynb"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    seconds = getattr(terminalreporter.config, "solution_seconds", None)
+    if seconds is not None:
+        terminalreporter.write_line(
+            f"solution notebook: executed by the grader in {seconds:.1f} s (kernel start included; make bench holds it to 10 s)")

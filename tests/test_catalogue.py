@@ -1,7 +1,7 @@
 """The autograder's scores on the solution, the blank release, and every catalogued submission.
 
-All of them are graded together, once, by the real pipeline (nbgrader in this process,
-kernels on two dask workers), as an instructor's class would be.
+All of them are graded together, once, by the real pipeline (on the session's two dask
+workers), as an instructor's class would be.
 """
 
 import copy
@@ -14,7 +14,7 @@ from grading.pipeline import grade_class, part_of
 
 
 @pytest.fixture(scope="session")
-def graded(course_factory, release_nb, solution_nb):
+def graded(course_factory, release_nb, solution_nb, dask_client, pytestconfig):
     course = course_factory("catalogue")
     submit(course, "solution", solution_nb)
     submit(course, "blank", release_nb)
@@ -23,7 +23,9 @@ def graded(course_factory, release_nb, solution_nb):
         for edit in case.edits:
             edit(nb)
         submit(course, case.name, nb)
-    results = {r.student: r for r in grade_class(course, workers=2, feedback=False, progress=lambda line: None)}
+    results = {r.student: r for r in grade_class(course, client=dask_client, feedback=False,
+                                                 progress=lambda line: None)}
+    pytestconfig.solution_seconds = results["solution"].seconds
     return results
 
 

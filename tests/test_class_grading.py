@@ -1,5 +1,8 @@
 """`make grade` on the bundled class: every student gets a row, hidden tests never reach
 feedback, scores equal nbgrader's own serial autograde, and regrading changes nothing.
+
+The class is graded once for the whole session (conftest.bundled); tests that grade again
+or change the gradebook work on a copy of it.
 """
 
 import csv
@@ -14,10 +17,10 @@ from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 
 from catalogue import PARTS
-from conftest import build_course, report_rows, run_make_grade
+from conftest import copy_course, report_rows, run_grade_command
+from grading.__main__ import main
 from grading.export import export
 from grading.hidden_tests import hidden_lines
-from grading.pipeline import ExecutionSettings, grade_class
 
 MANUAL = "reflect-kv-cache-tradeoff"  # given a manual grade by the regrade test
 
@@ -145,12 +148,12 @@ def test_feedback_shows_scores_own_code_visible_tests_and_failure_reasons(bundle
     assert "cannot be read as a notebook" in text
 
 
-def test_scores_equal_nbgrader_serial_autograde(bundled, tmp_path):
+def test_scores_equal_nbgrader_serial_autograde(bundled, course_factory):
     """The same submissions through nbgrader's own app, one student at a time, in another course."""
     course, _, rows = bundled
-    serial = build_course(tmp_path / "serial")
-    students = ["ada_complete", "ben_partial", "cara_blank", "dev_buggy_masks", "eli_buggy_heads",
-                "gus_kernel_dies", "hal_tampered_tests"]  # the ones nbgrader itself can read
+    serial = course_factory("serial")
+    # Of the ones nbgrader itself can read: complete, blank, buggy, a dying kernel, tampered tests.
+    students = ["ada_complete", "cara_blank", "dev_buggy_masks", "gus_kernel_dies", "hal_tampered_tests"]
     for student in students:
         shutil.copytree(Path(course.root) / "submitted" / student, Path(serial.root) / "submitted" / student)
     api = NbGraderAPI(coursedir=serial.coursedir, config=serial.config)
@@ -161,30 +164,41 @@ def test_scores_equal_nbgrader_serial_autograde(bundled, tmp_path):
         for student in students:
             grades = gradebook.find_submission("attention", student).notebooks[0].grades
             assert {g.name: [g.score, g.max_score] for g in grades} == rows[student]["cells"], student
+            assert gradebook.find_submission("attention", student).score == rows[student]["score"], student
 
 
-def test_regrading_is_idempotent_and_keeps_manual_grades(bundled):
-    course, _, first = bundled
+def test_regrading_gives_the_same_scores_and_keeps_manual_grades(bundled, tmp_path):
+    """Two independent gradings of the same submissions agree (on a copy of the graded class)."""
+    graded, _, first = bundled
+    course = copy_course(graded, tmp_path / "course")
     with Gradebook(course.db_url) as gradebook:
         grade = gradebook.find_grade(MANUAL, "attention", "attention", "ada_complete")
         grade.manual_score = 4.0
         gradebook.db.commit()
-    run_make_grade(course)
+    regraded = ["ada_complete", "dev_buggy_masks", "gus_kernel_dies", "hal_tampered_tests"]
+    run_grade_command(course, "--timeout", "10", *(f"--student={student}" for student in regraded))
     again = report_rows(course)
-    assert again["ada_complete"]["cells"]["reflect-kv-cache-tradeoff"] == [4.0, 5.0]
-    assert cell_scores(again, except_cell=MANUAL) == cell_scores(first, except_cell=MANUAL)
+    assert sorted(again) == regraded
+    assert again["ada_complete"]["cells"][MANUAL] == [4.0, 5.0]
+    assert again["ada_complete"]["score"] == first["ada_complete"]["score"] + 4.0
+    assert cell_scores(again, except_cell=MANUAL) == {student: cell_scores(first, except_cell=MANUAL)[student]
+                                                      for student in regraded}
     with Gradebook(course.db_url) as gradebook:
         assert len(gradebook.students) == 12
         assert len(gradebook.find_assignment("attention").submissions) == 12
+        assert gradebook.find_grade(MANUAL, "attention", "attention", "ada_complete").manual_score == 4.0
 
 
-def test_grading_the_class_five_times_gives_identical_scores(bundled):
-    course, _, first = bundled
-    for _ in range(3):  # runs 3 to 5: the fixture and the regrade test were runs 1 and 2
-        results = grade_class(course, workers=2, settings=ExecutionSettings(timeout=10), feedback=False,
-                              progress=lambda line: None)
-        rows = {r.student: {"cells": r.cells} for r in results}
-        assert cell_scores(rows, except_cell=MANUAL) == cell_scores(first, except_cell=MANUAL)
+def test_a_student_without_a_submission_folder_is_an_error_not_a_row(bundled, tmp_path, capsys):
+    graded, _, _ = bundled
+    course = copy_course(graded, tmp_path / "course")
+    (Path(course.root) / "grades.csv").unlink()
+    assert main(["grade", "--course", str(course.root), "--student", "zoe_not_enrolled"]) == 1
+    error = capsys.readouterr().err
+    assert "no submission from zoe_not_enrolled" in error and "submitted/<student>/" in error
+    assert not (Path(course.root) / "grades.csv").exists()
+    with Gradebook(course.db_url) as gradebook:
+        assert "zoe_not_enrolled" not in {student.id for student in gradebook.students}
 
 
 # The parts of the bundled class as the feedback titles them (grading.parts.PART_TITLES).

@@ -12,7 +12,7 @@ OverwriteCells and makes the submission's locked cells match the release again:
   nearest earlier cell that is present.
 
 OverwriteCells then restores the full source (hidden tests included) from the gradebook.
-Each change is recorded in ``nb.metadata.grading.events`` for the grading report.
+Each change is recorded as a grading event (see grading.events) for the report.
 """
 
 import copy
@@ -23,15 +23,11 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from ..events import record_event
+
 
 def grade_id(cell):
     return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
-def record_event(nb, cell_id, kind, detail):
-    """Append an event to the notebook's grading log (read by the pipeline's report)."""
-    events = nb.metadata.setdefault("grading", {}).setdefault("events", [])
-    events.append({"cell": cell_id, "kind": kind, "detail": detail})
 
 
 class RestoreLockedCells(NbGraderPreprocessor):

@@ -1,0 +1,123 @@
+"""The release: generated from source/ on request only, graded against as committed.
+
+``make release`` (``generate_release``) is the one command that regenerates release/ and
+the tests stored in the gradebook, both with nbgrader generate_assignment. Grading never
+does: students have the committed release, so that is what their work is graded against,
+with the tests nbgrader stored for it. ``check_release`` runs before grading: it generates
+the assignment from source/ into a scratch folder and a scratch gradebook and compares both
+with what was released, so that an edit to source/ made after the release went out is
+reported instead of silently changing the grades.
+"""
+
+import os
+import shutil
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.converters import GenerateAssignment
+
+from .errors import PipelineError
+from .snapshot import stored_cells
+
+CHECK = os.path.join(".grading", "release-check")  # scratch release and gradebook of the check
+
+
+def generate_release(course):
+    """nbgrader generate_assignment for the course's assignment (overwrites release/)."""
+    _generate(course)
+
+
+def check_release(course, say=print):
+    """Make sure the gradebook holds the tests of the committed release; say if source/ differs.
+
+    Returns what differs between the assignment source/ generates now and what was released
+    (the committed release/ and the tests the gradebook holds), in words; empty when nothing
+    does. Grading goes on against what was released either way; only a gradebook without the
+    assignment (a fresh clone) gets the tests stored, from source/, and only if source/ still
+    generates the committed release: otherwise the tests of that release are nowhere.
+    """
+    release = course.path(course.coursedir.release_directory)
+    if not os.path.isdir(release):
+        raise PipelineError(f"no {os.path.relpath(release, course.root)}/: run `make release` first")
+    check = os.path.join(course.root, CHECK)
+    shutil.rmtree(check, ignore_errors=True)
+    os.makedirs(check)
+    check_db = "sqlite:///" + os.path.join(check, "gradebook.db")
+    _generate(course, release_directory=os.path.join(CHECK, "release"), db_url=check_db)
+    differences = _differences(os.path.join(check, "release", course.assignment), release)
+    stored = _stored(course, course.db_url)
+    if stored is None:
+        if differences:
+            raise PipelineError(
+                f"the gradebook has no {course.assignment}, and source/ no longer generates the committed "
+                f"release ({'; '.join(differences)}): run `make release` (students' copies then differ from "
+                "the new release) or restore source/")
+        _generate(course, release_directory=os.path.join(CHECK, "release"))
+        say(f"gradebook: stored the tests of release/{course.assignment}, generated from source/")
+    else:
+        differences += _changed_tests(_stored(course, check_db), stored)
+        if differences:
+            say(f"warning: source/{course.assignment} has changed since the release ({'; '.join(differences)}). "
+                f"Grading against release/{course.assignment} and the tests the gradebook stored for it; "
+                "`make release` regenerates both (students' copies then differ from the new release).")
+    shutil.rmtree(check, ignore_errors=True)
+    return differences
+
+
+def _generate(course, **directories):
+    result = course.run(GenerateAssignment, ".", **directories)
+    if not result["success"]:
+        raise PipelineError("nbgrader generate_assignment failed:\n" + result.get("error", "")
+                           + result.get("log", ""))
+
+
+def _stored(course, db_url):
+    with Gradebook(db_url, course.coursedir.course_id) as gradebook:
+        try:
+            return stored_cells(gradebook, course.assignment, course.notebook)
+        except MissingEntry:
+            return None
+
+
+def _changed_tests(generated, stored):
+    """The cells whose stored version (hidden tests, points, ...) source/ would now change."""
+    names = sorted({name for kind in stored for name in set(stored[kind]) | set(generated[kind])
+                    if stored[kind].get(name) != generated[kind].get(name)})
+    return [f"tests stored in the gradebook differ in cells {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}"
+            ] if names else []
+
+
+def _differences(generated, committed):
+    """What differs between two release folders, in words (empty when nothing does)."""
+    files = {folder: sorted(os.path.relpath(os.path.join(parent, name), folder)
+                            for parent, _, names in os.walk(folder) for name in names)
+             for folder in (generated, committed)}
+    differences = [f"{name} only in source/" for name in files[generated] if name not in files[committed]]
+    differences += [f"{name} only in release/" for name in files[committed] if name not in files[generated]]
+    for name in files[generated]:
+        if name not in files[committed]:
+            continue
+        old, new = os.path.join(committed, name), os.path.join(generated, name)
+        if name.endswith(".ipynb"):
+            changed = _changed_cells(nbformat.read(new, as_version=4), nbformat.read(old, as_version=4))
+            if changed:
+                differences.append(f"{name}: {changed}")
+        elif open(old, "rb").read() != open(new, "rb").read():
+            differences.append(f"{name} changed")
+    return differences
+
+
+def _changed_cells(new, old):
+    def key(cell):
+        return cell.cell_type, cell.source, cell.metadata
+
+    def name(index, cell):
+        return cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
+
+    changed = [name(i, cell) for i, (cell, before) in enumerate(zip(new.cells, old.cells)) if key(cell) != key(before)]
+    words = f"cells {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''} differ" if changed else ""
+    if len(new.cells) != len(old.cells):
+        words = ", ".join(filter(None, [words, f"{len(new.cells)} cells instead of {len(old.cells)}"]))
+    if new.metadata != old.metadata and not words:
+        words = "notebook metadata differs"
+    return words
