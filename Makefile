@@ -46,5 +46,12 @@ bench: $(STAMP)
 	fi
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+# Mutation testing, not part of `make test` (it grades every mutant of the solution: minutes
+# on an idle machine): writes tests/mutants/report.md and report.json. A sample:
+# make mutants MUTANTS_ARGS="--sample 20 --seed 1" (see PYTHONPATH=tests python -m mutants -h).
+.PHONY: mutants
+mutants: $(STAMP)
+	PYTHONPATH=tests $(BIN)/python -m mutants $(MUTANTS_ARGS)
+
 clean:
 	rm -rf autograded feedback grades.csv grading-report.json gradebook.db .nbgrader.log .grading
