@@ -9,6 +9,7 @@ Examples::
 """
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -43,7 +44,8 @@ def parse_args(argv):
     parser.add_argument(
         "--rereport",
         action="store_true",
-        help="rewrite the report from its report.json with the reasons in reviewed.py, grading nothing",
+        help="judge the mutants that earned full marks again and rewrite the report from its report.json "
+        "with the reasons in reviewed.py, grading nothing",
     )
     return parser.parse_args(argv)
 
@@ -102,7 +104,7 @@ def main(argv=None):
         report = build(
             outcomes,
             generated,
-            date=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            date=_now(),
             notebook=NOTEBOOK,
             seconds=seconds,
             sample=sample,
@@ -124,14 +126,31 @@ def main(argv=None):
     return 0
 
 
+def _now():
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
 def rereport(folder):
+    """Judge the mutants that earned full marks again (current probes) and rewrite the report from
+    its report.json with the reasons in reviewed.py. Grades are not redone: after a change to the
+    notebook, run make mutants."""
+    from builders import read
+
+    from .grade import solution_code
+    from .operators import generate
+    from .oracle import judge_all
     from .report import rebuild, write
     from .reviewed import REVIEWED
 
     with open(os.path.join(folder, "report.json"), encoding="utf-8") as handle:
-        report = rebuild(json.load(handle), REVIEWED)
-    write(report, folder)
-    print(f"rewritten with {len(REVIEWED)} reviewed reasons: {os.path.join(folder, 'report.md')}")
+        report = json.load(handle)
+    prelude, cells = solution_code(read(os.path.join(REPO, NOTEBOOK)))
+    current = {m.id: m for m in generate(cells).mutants}
+    entries = [e for e in report["mutants"] if e["status"] != "killed" and e["id"] in current]
+    for entry, verdict in zip(entries, judge_all([current[e["id"]] for e in entries], prelude, cells)):
+        entry["oracle"] = {k: v for k, v in dataclasses.asdict(verdict).items() if k != "id"}
+    write(rebuild(report, REVIEWED, rejudged=_now()), folder)
+    print(f"{len(entries)} mutants judged again, {len(REVIEWED)} reviewed reasons: {os.path.join(folder, 'report.md')}")
     return 0
 
 

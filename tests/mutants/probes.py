@@ -251,6 +251,12 @@ def _sdpa_cases():
             f"Q {q} broadcast against K {k}, V {v}",
             lambda ns, seed=seed, q=q, k=k, v=v: _sdpa(ns, *_normal(seed, q, k, v)),
         )
+    add(
+        name,
+        masks,
+        "Q (5, 4) broadcast against K (2, 3, 6, 4), V (2, 3, 6, 2), with a mask (2, 1, 5, 6)",
+        lambda ns: _sdpa(ns, *_normal(45, (5, 4), (2, 3, 6, 4), (2, 3, 6, 2)), _mask(45, (2, 1, 5, 6))),
+    )
 
     def f32(seed, mask=None):
         arrays = [a.astype(np.float32) for a in _normal(seed, (3, 2, 6, 8), (3, 2, 9, 8), (3, 2, 9, 5))]
@@ -1093,6 +1099,15 @@ def _tiled_cases():
         "tiled_attention with an (11, 11) causal mask, block_size=3",
         lambda ns: _tiled(ns, x, x, x, mask=np.tril(np.ones((11, 11), dtype=bool)), block_size=3),
     )
+    for shape in ((2, 9, 13), (2, 1, 13)):
+        add(
+            name,
+            masks,
+            f"tiled_attention for Q (9, 5) against K (2, 13, 5), V (2, 13, 4), with a mask {shape} (block_size=4)",
+            lambda ns, shape=shape: _tiled(
+                ns, *_normal(199, (9, 5), (2, 13, 5), (2, 13, 4)), mask=_mask(199, shape), block_size=4
+            ),
+        )
     late = np.zeros((4, 12), dtype=bool)
     late[:, 9:] = True
     add(
