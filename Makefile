@@ -1,18 +1,26 @@
 # The two commands of the README, plus helpers. Every target creates .venv on first use.
 #   make grade   regenerate release/ and grade every submission under submitted/
-#   make test    run the test suite
+#   make test    run the test suite (as root it first installs what the browser tests need)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+ROOT := $(filter 0,$(shell id -u))
+# torch is only the yardstick of the attention timings: its CPU build, from PyTorch's own index
+# (PyPI's is the CUDA build, gigabytes), with the lock's versions of what it shares with us.
+TORCH := torch==2.13.0
+TORCH_INDEX := https://download.pytorch.org/whl/cpu
+PROXY := deploy/node_modules/.package-lock.json
 
-.PHONY: grade test notebook release class e2e bench clean
+.PHONY: grade test unit notebook release class e2e browser-deps lint bench lock clean
 
 # Reinstalled whenever the pins change; pip leaves what already matches alone.
 $(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (set PYTHON=...)")'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if (3, 11) <= v[:2] <= (3, 13) else \
+		f"Python 3.11 to 3.13 is needed, $(PYTHON) is {v.major}.{v.minor} (set PYTHON=...)")'
+	@test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		echo "could not create $(VENV) with $(PYTHON): on Debian or Ubuntu, apt-get install python3-venv"; exit 1; }
 	$(BIN)/pip install --quiet -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
@@ -20,8 +28,13 @@ $(STAMP): requirements.txt pyproject.toml
 grade: $(STAMP)
 	$(BIN)/python -m grading grade
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+# Every tier. As any other user than root the browser tests skip, with one line saying why.
+test: $(STAMP) $(if $(ROOT),browser-deps)
+	@echo $(BIN)/python -m pytest; $(BIN)/python -m pytest; status=$$?; $(give_back); exit $$status
+
+# The unit tier alone (no kernels; seconds).
+unit: $(STAMP)
+	$(BIN)/python -m pytest -m unit
 
 # Refresh source/attention/attention.ipynb from its jupytext twin attention.py (the file to edit).
 notebook: $(STAMP)
@@ -34,24 +47,51 @@ release: $(STAMP)
 class: $(STAMP)
 	$(BIN)/python tests/bundled_class.py
 
-e2e: $(STAMP)
-	$(BIN)/python -m pytest tests/e2e
+# The browser tests alone. They create unix accounts, so they run as root: sudo make e2e.
+e2e: $(STAMP) browser-deps
+	@echo $(BIN)/python -m pytest -m browser; $(BIN)/python -m pytest -m browser; status=$$?; $(give_back); exit $$status
 
-# torch is only the yardstick of the attention timings: the CPU wheel, pinned (any other
-# version downloads gigabytes). Without it, or with BENCH_NO_TORCH=1, those figures are
-# null and say so; everything else is measured the same. BENCH_ARGS: see python -m bench -h.
+# What the browser tests need besides the lock: Debian's Chromium and the hub's proxy (npm).
+browser-deps:
+	@test -n "$(ROOT)" || { echo "the browser tests create unix accounts: run them as root (sudo make e2e)"; exit 1; }
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v npm >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	@test $(PROXY) -nt deploy/package-lock.json || npm ci --prefix deploy --no-audit --no-fund --loglevel=error
+
+# Under sudo, what root created in the user's clone (venv, caches, node_modules, screenshots)
+# goes back to them, so that their next `make test` can write there.
+give_back = if [ -n "$$SUDO_UID" ] && [ "$$(stat -c %u .)" = "$$SUDO_UID" ]; then \
+	find . -user 0 -exec chown -h "$$SUDO_UID:$$SUDO_GID" {} +; fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Without torch, or with BENCH_NO_TORCH=1, the torch figures are null and say so; everything
+# else is measured the same. BENCH_ARGS: see python -m bench -h.
 bench: $(STAMP)
 	@if [ -z "$(BENCH_NO_TORCH)" ]; then \
-		$(BIN)/pip install --quiet torch==2.13.0 || echo "bench: torch could not be installed: its figures will be null"; \
+		$(BIN)/pip install --quiet --retries 1 -c requirements.txt --index-url $(TORCH_INDEX) $(TORCH) \
+		|| echo "bench: torch could not be installed: its figures will be null"; \
 	fi
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-# Mutation testing, not part of `make test` (it grades every mutant of the solution: minutes
-# on an idle machine): writes tests/mutants/report.md and report.json. A sample:
+# Regenerate requirements.txt from pyproject.toml and every extra, in a fresh venv. Pins that
+# still fit are kept: to move one, edit or delete its line first.
+lock:
+	tmp=$$(mktemp -d) && $(PYTHON) -m venv $$tmp/venv \
+	&& $$tmp/venv/bin/pip install --quiet -c requirements.txt -e '.[test,browser,bench,lint]' \
+	&& { grep '^#' requirements.txt; $$tmp/venv/bin/pip freeze --all --exclude pip --exclude-editable; } > $$tmp/lock \
+	&& mv $$tmp/lock requirements.txt; status=$$?; rm -rf $$tmp; exit $$status
+
+# Mutation testing, not part of `make test` (it grades every mutant of the solution, some 700
+# notebooks: an hour on a busy 2-core machine): writes tests/mutants/report.md and .json. A sample:
 # make mutants MUTANTS_ARGS="--sample 20 --seed 1" (see PYTHONPATH=tests python -m mutants -h).
 .PHONY: mutants
 mutants: $(STAMP)
 	PYTHONPATH=tests $(BIN)/python -m mutants $(MUTANTS_ARGS)
 
 clean:
-	rm -rf autograded feedback grades.csv grading-report.json gradebook.db .nbgrader.log .grading
+	rm -rf autograded feedback grades.csv canvas-grades.csv class-report.html grading-report.json gradebook.db .nbgrader.log .grading

@@ -9,6 +9,7 @@ from nbgrader import preprocessors as nbg
 from nbgrader.preprocessors import GetGrades
 
 from grading.autograde import EXECUTE, RECORD, SANITIZE
+from grading.late_penalty import PercentPerDayLate
 from grading.preprocessors import RedactHiddenTests, StripJupytextMetadata
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
@@ -61,6 +62,22 @@ c.Autograde.autograde_preprocessors = [EXECUTE, *RECORD]
 c.Execute.timeout = 30  # seconds per cell
 c.GuardedExecute.budget = 120  # seconds per notebook; the solution needs about 5
 c.GuardedExecute.memory_limit = 4 * 2**30  # bytes of address space per grading kernel
+
+# Late submissions: due dates are in the gradebook (for this course: assignments.csv, imported at
+# every release and grading); nbgrader's AssignLatePenalties charges each late notebook this
+# plugin's penalty, which grades.csv, canvas-grades.csv and the class report show.
+c.AssignLatePenalties.plugin_class = PercentPerDayLate
+c.PercentPerDayLate.percent_per_day = 10
+
+# Canvas (python -m grading grade, or nbgrader export --exporter=grading.canvas.CanvasExportPlugin):
+# the roster maps nbgrader ids to Canvas's; the column title names the Canvas assignment
+# ("Title (canvas assignment id)" updates that assignment, a bare title creates one).
+c.CanvasExportPlugin.roster = "roster.csv"
+c.CanvasExportPlugin.assignment_columns = {"attention": "Module 13: Attention"}
+
+# The class report's similar-solution flags (see grading/report/similarity.py): the defaults.
+c.ClassReport.similarity_threshold = 0.5
+c.ClassReport.common_share = 0.25
 
 # generate_feedback: no line of a hidden test reaches a student, not even in a traceback.
 c.GenerateFeedback.preprocessors = [RedactHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]

@@ -18,14 +18,20 @@ from .solution import SOLUTION
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("Examples::", 1)[1])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("Examples::", 1)[1],
+    )
     parser.add_argument("--solution", default=SOLUTION, help="jupytext file of the solution notebook")
     parser.add_argument("--baseline", help="another version of that file, timed in the same rounds")
-    parser.add_argument("--no-torch", action="store_true",
-                        default=os.environ.get("BENCH_NO_TORCH", "0") not in ("", "0"),
-                        help="leave torch out even if installed (default: on when BENCH_NO_TORCH=1)")
+    parser.add_argument(
+        "--no-torch",
+        action="store_true",
+        default=os.environ.get("BENCH_NO_TORCH", "0") not in ("", "0"),
+        help="leave torch out even if installed (default: on when BENCH_NO_TORCH=1)",
+    )
     parser.add_argument("--rounds", type=int, default=7, help="rounds of the attention timings")
     parser.add_argument("--decode-rounds", type=int, default=3, help="rounds of the decoding timings")
     parser.add_argument("--class-rounds", type=int, default=2, help="rounds of grading the class")
@@ -36,9 +42,15 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    results = suite.run(solution_path=args.solution, baseline_path=args.baseline, use_torch=not args.no_torch,
-                        rounds=args.rounds, decode_rounds=args.decode_rounds, class_rounds=args.class_rounds,
-                        submissions=args.submissions)
+    results = suite.run(
+        solution_path=args.solution,
+        baseline_path=args.baseline,
+        use_torch=not args.no_torch,
+        rounds=args.rounds,
+        decode_rounds=args.decode_rounds,
+        class_rounds=args.class_rounds,
+        submissions=args.submissions,
+    )
     print()
     print(report.write(results, args.out))
     for note in results["notes"]:

@@ -18,7 +18,7 @@ EMBED_DIM, HEADS = 512, 8
 def with_cache(solution, layer, x):
     """The outputs of decoding x (1, T, E) one token at a time through a fresh cache."""
     cache = solution["KVCache"](x.shape[1], layer.num_heads, layer.head_dim)
-    return [layer.decode_step(x[:, t:t + 1], cache) for t in range(x.shape[1])]
+    return [layer.decode_step(x[:, t : t + 1], cache) for t in range(x.shape[1])]
 
 
 def recomputing(solution, layer, x):
@@ -56,8 +56,10 @@ def measure(versions, *, rounds):
             result["seconds"].setdefault(side, {})[tokens] = Stat.of(seconds)
         for name in versions:
             result["ratios"].setdefault(f"{name}_speedup", {})[tokens] = ratio(
-                samples[f"{name}_recompute"], samples[f"{name}_cache"])
+                samples[f"{name}_recompute"], samples[f"{name}_cache"]
+            )
         if "baseline" in versions:
             result["ratios"].setdefault("solution_vs_baseline", {})[tokens] = ratio(
-                samples["solution_cache"], samples["baseline_cache"])
+                samples["solution_cache"], samples["baseline_cache"]
+            )
     return result

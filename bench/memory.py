@@ -42,6 +42,12 @@ def measure(solution):
         formula.append(int(solution["attention_matrix_bytes"](1, HEADS, length, dtype=np.float32)))
     exponent = float(np.polyfit(np.log(LENGTHS), np.log(peaks), 1)[0])
     gaps = [abs(w - f) / f for w, f in zip(weights, formula)]
-    return {"lengths": list(LENGTHS), "peak_bytes": peaks, "weights_bytes": weights,
-            "formula_bytes": formula, "exponent": exponent, "formula_error": max(gaps),
-            "peak_per_score_matrix": peaks[-1] / formula[-1]}
+    return {
+        "lengths": list(LENGTHS),
+        "peak_bytes": peaks,
+        "weights_bytes": weights,
+        "formula_bytes": formula,
+        "exponent": exponent,
+        "formula_error": max(gaps),
+        "peak_per_score_matrix": peaks[-1] / formula[-1],
+    }

@@ -31,10 +31,15 @@ from .solution import read_notebook
 from .timing import Stat, ratio
 
 ASSIGNMENT = "attention"
+
+
 def autograded_points(notebook):
     """Points of the cells nbgrader scores by itself (test cells; written answers are graded by hand)."""
-    return sum(cell.metadata["nbgrader"].get("points", 0) for cell in notebook.cells
-               if cell.metadata.get("nbgrader", {}).get("grade") and not cell.metadata["nbgrader"].get("solution"))
+    return sum(
+        cell.metadata["nbgrader"].get("points", 0)
+        for cell in notebook.cells
+        if cell.metadata.get("nbgrader", {}).get("grade") and not cell.metadata["nbgrader"].get("solution")
+    )
 
 
 def make_class(folder, solution_path, submissions):
@@ -89,7 +94,7 @@ def measure(solution_path, workdir, *, rounds, submissions, progress=print):
         # averages over its notebooks, so the alone side is the median, not the fastest.
         round_alone = [run_alone(source, workdir)]
         runs = [("autograde", 1, False), ("serial", 1, True), ("parallel", workers, True)]
-        for name, count, feedback in (runs if round_index % 2 == 0 else runs[::-1]):
+        for name, count, feedback in runs if round_index % 2 == 0 else runs[::-1]:
             folder = os.path.join(workdir, f"round{round_index}-{name}")
             seconds, graded = grade(template, folder, count, feedback)
             shutil.rmtree(folder)
@@ -97,9 +102,11 @@ def measure(solution_path, workdir, *, rounds, submissions, progress=print):
             scores.extend(graded)
             round_alone.append(run_alone(source, workdir))
         alone.append(statistics.median(round_alone))
-        progress(f"  round {round_index + 1}/{rounds}: notebook alone {alone[-1]:.1f} s; class of {submissions}: "
-                 f"autograde only {autograde[-1]:.0f} s, with feedback on 1 worker {serial[-1]:.0f} s, "
-                 f"on {workers} {parallel[-1]:.0f} s")
+        progress(
+            f"  round {round_index + 1}/{rounds}: notebook alone {alone[-1]:.1f} s; class of {submissions}: "
+            f"autograde only {autograde[-1]:.0f} s, with feedback on 1 worker {serial[-1]:.0f} s, "
+            f"on {workers} {parallel[-1]:.0f} s"
+        )
     per_submission = [seconds / submissions for seconds in autograde]
     return {
         "notebook_seconds": Stat.of(alone),

@@ -29,8 +29,11 @@ def table(results):
     """The figures as a Markdown table: median [lowest-highest] over the rounds, goal, verdict."""
     lines = ["| figure | what | median [spread] | goal |", "|---|---|---|---|"]
     rows = [(key, what, fmt, results.get(key)) for key, what, fmt in ROWS]
-    rows += [(f"baseline {key}", what, fmt, results["baseline"].get(key))
-             for key, what, fmt in BASELINE_ROWS if "baseline" in results]
+    rows += [
+        (f"baseline {key}", what, fmt, results["baseline"].get(key))
+        for key, what, fmt in BASELINE_ROWS
+        if "baseline" in results
+    ]
     for key, what, fmt, figure in rows:
         if figure is None:
             lines.append(f"| `{key}` | {what} | n/a | |")
@@ -48,11 +51,16 @@ def table(results):
 def machine_line(results):
     about = results["machine"]
     blas = about["blas"]
-    threads = ", ".join(f"{name}={value}" for name, value in about["thread_settings"].items() if value) or "no thread variables set"
+    threads = (
+        ", ".join(f"{name}={value}" for name, value in about["thread_settings"].items() if value)
+        or "no thread variables set"
+    )
     torch = f"torch {about['torch']} ({about['torch_threads']} threads)" if about["torch"] else "torch absent"
-    return (f"{about['cores']} cores, {about['cpu']}; Python {about['python']}, NumPy {about['numpy']} with "
-            f"{blas['name']} {blas['version']} ({blas['openblas configuration']}); {torch}; {threads}; "
-            f"load average {about['load_average']['start']:.1f} at the start, {about['load_average']['end']:.1f} at the end")
+    return (
+        f"{about['cores']} cores, {about['cpu']}; Python {about['python']}, NumPy {about['numpy']} with "
+        f"{blas['name']} {blas['version']} ({blas['openblas configuration']}); {torch}; {threads}; "
+        f"load average {about['load_average']['start']:.1f} at the start, {about['load_average']['end']:.1f} at the end"
+    )
 
 
 def write(results, folder):
@@ -117,11 +125,16 @@ def plot(results, path):
     ax_decode.legend(fontsize="small", loc="upper left")
 
     for name, measured in details["memory"].items():
-        ax_memory.loglog(measured["lengths"], [b / 2**20 for b in measured["peak_bytes"]], "o-",
-                         label=f"{name}: peak (exponent {measured['exponent']:.2f})")
+        ax_memory.loglog(
+            measured["lengths"],
+            [b / 2**20 for b in measured["peak_bytes"]],
+            "o-",
+            label=f"{name}: peak (exponent {measured['exponent']:.2f})",
+        )
     measured = details["memory"]["solution"]
-    ax_memory.loglog(measured["lengths"], [b / 2**20 for b in measured["formula_bytes"]], "k--",
-                     label="attention_matrix_bytes")
+    ax_memory.loglog(
+        measured["lengths"], [b / 2**20 for b in measured["formula_bytes"]], "k--", label="attention_matrix_bytes"
+    )
     _length_axis(ax_memory, measured["lengths"])
     ax_memory.set(ylabel="MiB", title="peak memory of one attention call\n(1 x 8 heads x L x 64, float32)")
     ax_memory.legend(fontsize="small")

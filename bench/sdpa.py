@@ -41,16 +41,16 @@ def measure(versions, torch, *, rounds):
     result = {"seconds": {}, "ratios": {}, "max_abs_diff_vs_torch": {}}
     for length in LENGTHS:
         q, k, v = inputs(length)
-        sides = {name: partial(namespace["scaled_dot_product_attention"], q, k, v)
-                 for name, namespace in versions.items()}
+        sides = {
+            name: partial(namespace["scaled_dot_product_attention"], q, k, v) for name, namespace in versions.items()
+        }
         if torch is not None:
             tq, tk, tv = (torch.from_numpy(a) for a in (q, k, v))
             sides["torch"] = partial(torch.nn.functional.scaled_dot_product_attention, tq, tk, tv)
             expected = sides["torch"]().numpy().astype(np.float64)
             for name in versions:
                 output, _ = sides[name]()
-                result["max_abs_diff_vs_torch"].setdefault(name, {})[length] = float(
-                    np.max(np.abs(output - expected)))
+                result["max_abs_diff_vs_torch"].setdefault(name, {})[length] = float(np.max(np.abs(output - expected)))
         samples = rounds_of(sides, rounds=rounds, calls=CALLS[length])
         for side, seconds in samples.items():
             result["seconds"].setdefault(side, {})[length] = Stat.of(seconds)

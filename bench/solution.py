@@ -24,8 +24,9 @@ def load(path=SOLUTION):
     """
     cells = [cell for cell in read_notebook(path).cells if cell.cell_type == "code"]
     first = next(index for index, cell in enumerate(cells) if _is_solution(cell))
-    code = [cell.source for cell in cells[:first]] + [solved_source(cell.source) for cell in cells[first:]
-                                                       if _is_solution(cell)]
+    code = [cell.source for cell in cells[:first]] + [
+        solved_source(cell.source) for cell in cells[first:] if _is_solution(cell)
+    ]
     namespace = {"__name__": "attention_solution"}
     exec(compile("\n\n".join(code), path, "exec"), namespace)
     return namespace

@@ -17,6 +17,7 @@ GOALS = {
     "decode_speedup_T512": (">=", 50.0),
     "memory_exponent": ("~", 2.0),
     "memory_formula_error": ("<=", 0.01),
+    "notebook_seconds": ("<=", 10.0),  # the solution notebook, run top to bottom in a fresh kernel
 }
 EXPONENT_TOLERANCE = 0.1
 
@@ -26,11 +27,27 @@ def parallel_goal(workers):
     return 0.85 * workers
 
 
-def run(*, solution_path, baseline_path=None, use_torch=True, rounds=7, decode_rounds=3,
-        class_rounds=2, submissions=16, workdir="bench/.work", progress=print):
+def run(
+    *,
+    solution_path,
+    baseline_path=None,
+    use_torch=True,
+    rounds=7,
+    decode_rounds=3,
+    class_rounds=2,
+    submissions=16,
+    workdir="bench/.work",
+    progress=print,
+):
     """Every figure of results.json, measured in this process and its kernels."""
-    settings = {"solution": solution_path, "baseline": baseline_path, "rounds": rounds,
-                "decode_rounds": decode_rounds, "class_rounds": class_rounds, "submissions": submissions}
+    settings = {
+        "solution": solution_path,
+        "baseline": baseline_path,
+        "rounds": rounds,
+        "decode_rounds": decode_rounds,
+        "class_rounds": class_rounds,
+        "submissions": submissions,
+    }
     os.makedirs(workdir, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix="run-", dir=workdir)
     started = time.monotonic()
@@ -48,8 +65,9 @@ def run(*, solution_path, baseline_path=None, use_torch=True, rounds=7, decode_r
         progress("peak memory ...")
         measured["memory"] = {name: memory.measure(namespace) for name, namespace in versions.items()}
         progress(f"the notebook alone and the grading pipeline, {class_rounds} rounds ...")
-        measured["grading"] = notebooks.measure(solution_path, scratch, rounds=class_rounds,
-                                                submissions=submissions, progress=progress)
+        measured["grading"] = notebooks.measure(
+            solution_path, scratch, rounds=class_rounds, submissions=submissions, progress=progress
+        )
         about["load_average"]["end"] = os.getloadavg()[0]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -70,25 +88,36 @@ def assemble(measured, about, settings, *, seconds):
         "notebook_seconds": grading["notebook_seconds"],
     }
     goals = dict(GOALS, parallel_speedup=(">=", parallel_goal(grading["workers"])))
-    results = {"generated": time.strftime("%Y-%m-%d %H:%M:%S %z"), "seconds": round(seconds),
-               "machine": about, "settings": settings}
+    results = {
+        "generated": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "seconds": round(seconds),
+        "machine": about,
+        "settings": settings,
+    }
     results.update({key: _figure(stat, goals.get(key)) for key, stat in figures.items()})
     results["notes"] = []
     if about["torch"] is None:
-        results["notes"].append("torch is not installed or was left out (BENCH_NO_TORCH=1 or --no-torch): "
-                                "the sdpa_vs_torch figures are null.")
+        results["notes"].append(
+            "torch is not installed or was left out (BENCH_NO_TORCH=1 or --no-torch): "
+            "the sdpa_vs_torch figures are null."
+        )
     if grading["full_marks"] != grading["graded"]:
-        results["notes"].append(f"only {grading['full_marks']} of {grading['graded']} graded submissions got "
-                                f"all {grading['autograded_points']:g} autograded points: the solution or the "
-                                "pipeline is broken, and the grading figures mean nothing.")
+        results["notes"].append(
+            f"only {grading['full_marks']} of {grading['graded']} graded submissions got "
+            f"all {grading['autograded_points']:g} autograded points: the solution or the "
+            "pipeline is broken, and the grading figures mean nothing."
+        )
     results["details"] = measured
     if settings["baseline"]:
-        results["baseline"] = {key: _figure(stat, None) for key, stat in {
-            **_per_size("sdpa_vs_torch_L", attention["ratios"].get("baseline_vs_torch"), sdpa.LENGTHS),
-            **_per_size("decode_speedup_T", decoding["ratios"]["baseline_speedup"], decode.TOKENS),
-            **_per_size("sdpa_solution_vs_baseline_L", attention["ratios"]["solution_vs_baseline"], sdpa.LENGTHS),
-            **_per_size("decode_solution_vs_baseline_T", decoding["ratios"]["solution_vs_baseline"], decode.TOKENS),
-        }.items()}
+        results["baseline"] = {
+            key: _figure(stat, None)
+            for key, stat in {
+                **_per_size("sdpa_vs_torch_L", attention["ratios"].get("baseline_vs_torch"), sdpa.LENGTHS),
+                **_per_size("decode_speedup_T", decoding["ratios"]["baseline_speedup"], decode.TOKENS),
+                **_per_size("sdpa_solution_vs_baseline_L", attention["ratios"]["solution_vs_baseline"], sdpa.LENGTHS),
+                **_per_size("decode_solution_vs_baseline_T", decoding["ratios"]["solution_vs_baseline"], decode.TOKENS),
+            }.items()
+        }
     return results
 
 
@@ -104,6 +133,9 @@ def _figure(stat, goal):
     if goal is not None:
         comparison, target = goal
         figure["goal"] = f"{comparison} {target:g}"
-        figure["met"] = {"<=": stat.median <= target, ">=": stat.median >= target,
-                         "~": abs(stat.median - target) <= EXPONENT_TOLERANCE}[comparison]
+        figure["met"] = {
+            "<=": stat.median <= target,
+            ">=": stat.median >= target,
+            "~": abs(stat.median - target) <= EXPONENT_TOLERANCE,
+        }[comparison]
     return figure

@@ -17,9 +17,12 @@ import warnings
 
 from sqlalchemy.exc import SAWarning
 
+from .canvas import export_canvas_grades
 from .course import ASSIGNMENT, Course
+from .due_dates import import_due_dates
 from .pipeline import (ExecutionSettings, PipelineError, export_grades, generate_release, grade_class,
                        summarize, write_report)
+from .report import write_class_report
 
 
 def parse_args(argv):
@@ -52,6 +55,7 @@ def main(argv=None):
     try:
         print(f"release: generating release/{args.assignment} from source/{args.assignment}")
         generate_release(course)
+        import_due_dates(course)
         if args.command == "release":
             return 0
         settings = ExecutionSettings(
@@ -66,12 +70,18 @@ def main(argv=None):
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    canvas, canvas_note = export_canvas_grades(course)
+    report, report_problem = write_class_report(course, os.path.join(course.root, "grading-report.json"))
     print()
     print("\n".join(summarize(results)))
     print(f"\ngraded in {time.monotonic() - start:.0f} s")
     print(f"  autograded notebooks  {course.coursedir.autograded_directory}/<student>/{args.assignment}/")
     print(f"  feedback (HTML)       {course.coursedir.feedback_directory}/<student>/{args.assignment}/")
     print(f"  grades                {os.path.relpath(csv_path, course.root)}")
+    print(f"  grades for Canvas     {os.path.relpath(canvas, course.root) if canvas else 'not written'}"
+          + (f": {canvas_note}" if canvas_note else ""))
+    print(f"  class report          {os.path.relpath(report, course.root) if report else 'not written: '}"
+          + (f"{report_problem} (see .grading/grading.log)" if report_problem else ""))
     print("  per-student details   grading-report.json;  nbgrader's log: .grading/grading.log")
     return 0
 

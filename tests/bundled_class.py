@@ -1,9 +1,14 @@
 """The synthetic class shipped under submitted/: what `make grade` grades out of the box.
 
-Ten students, one of each kind an instructor meets: complete, partial, blank, buggy in
+Twelve students, one of each kind an instructor meets: complete, partial, blank, buggy in
 different parts, an infinite loop, a kernel that dies, tampered tests, a malformed file,
-a misnamed notebook. Rebuild it after changing the notebook (`make class`); a test checks
-that the committed files are what this script produces.
+a misnamed notebook, one who wrote their own solution and one who copied it (names changed,
+comments rewritten, functions reordered) and handed it in late. Rebuild it after changing the
+notebook (`make class`); a test checks that the committed files are what this script produces.
+
+Most students are the reference solution with a bug or two, as in a class where everyone
+followed the same lecture; the similarity report must not take that for copying (see
+grading/report/similarity.py). The due date is the course's (assignments.csv).
 
     python tests/bundled_class.py [COURSE_ROOT]
 """
@@ -15,10 +20,23 @@ from pathlib import Path
 
 import nbformat
 
-from builders import append_to_cell, cell, completed, read
+from builders import append_to_cell, cell, completed, disguised, read
 from catalogue import BUGS
+from independent_solution import OWN_SOLUTION
 
-TIMESTAMP = "2026-11-20 17:00:00.000000 UTC"  # as written by nbgrader collect
+TIMESTAMP = "2026-11-20 17:00:00.000000 UTC"  # as written by nbgrader collect; due at 18:00
+LATE = {"lou_copied_late": "2026-11-21 19:30:00.000000 UTC"}  # 25.5 hours after the due date
+
+# What the copier renamed in the copied cells.
+COPIER_NAMES = {
+    "arr": "vals", "peak": "top", "e": "ex", "norm": "denom", "depth": "dk", "logits": "raw_scores",
+    "allowed": "ok", "attn": "probs", "out": "result", "idx": "pos", "counts": "lens", "bad": "invalid",
+    "keep": "valid", "gen": "rng", "std": "sigma", "b": "bs", "t": "steps_", "heads_q": "qh",
+    "heads_k": "kh", "heads_v": "vh", "ctx": "mixed", "k_store": "kbuf", "v_store": "vbuf",
+    "filled": "used", "k_new": "kk", "v_new": "vv", "stop": "upto", "offset": "past",
+    "steps": "n_new", "all_k": "ks", "all_v": "vs", "visible": "can_see", "entries": "n_entries",
+    "per_layer": "layer_elems", "n": "best", "lx": "log_n", "ly": "log_c", "design": "A", "slope": "p",
+}
 
 REFLECTIONS = {
     "reflect-kv-cache-tradeoff": (
@@ -70,6 +88,11 @@ def students(release, solution):
 
     malformed = nbformat.writes(solution)[:5000].encode()  # cut off mid-file, as a failed upload
 
+    own = _answered(copy.deepcopy(solution))
+    for cell_id, source in OWN_SOLUTION.items():
+        cell(own, cell_id).source = source.lstrip("\n")
+    copied = disguised(own, OWN_SOLUTION, COPIER_NAMES, "{} - worked this out at the study group")
+
     return {
         "ada_complete": (_answered(copy.deepcopy(solution)), "attention.ipynb"),
         "ben_partial": (partial, "attention.ipynb"),
@@ -82,6 +105,8 @@ def students(release, solution):
         "hal_tampered_tests": (tampered, "attention.ipynb"),
         "ida_malformed": (malformed, "attention.ipynb"),
         "jon_misnamed": (_with_bugs(solution, "answer_in_megabytes"), "attention (1).ipynb"),
+        "kim_own_solution": (own, "attention.ipynb"),
+        "lou_copied_late": (copied, "attention.ipynb"),
     }
 
 
@@ -96,7 +121,7 @@ def write_class(root):
         folder.mkdir(parents=True)
         data = content if isinstance(content, bytes) else nbformat.writes(content).encode() + b"\n"
         (folder / filename).write_bytes(data)
-        (folder / "timestamp.txt").write_text(TIMESTAMP)
+        (folder / "timestamp.txt").write_text(LATE.get(student, TIMESTAMP))
     return submitted
 
 

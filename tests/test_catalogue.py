@@ -14,7 +14,7 @@ from grading.pipeline import grade_class, part_of
 
 
 @pytest.fixture(scope="session")
-def graded(course_factory, release_nb, solution_nb, pytestconfig):
+def graded(course_factory, release_nb, solution_nb):
     course = course_factory("catalogue")
     submit(course, "solution", solution_nb)
     submit(course, "blank", release_nb)
@@ -24,7 +24,6 @@ def graded(course_factory, release_nb, solution_nb, pytestconfig):
             edit(nb)
         submit(course, case.name, nb)
     results = {r.student: r for r in grade_class(course, workers=2, feedback=False, progress=lambda line: None)}
-    pytestconfig.solution_seconds = results["solution"].seconds
     return results
 
 

@@ -46,8 +46,13 @@ class Account:
 
     def environment(self):
         """Who the account is and where its state lives, as the hub's spawner sets them."""
-        return {"HOME": self.home, "USER": self.name, "LOGNAME": self.name, "SHELL": "/bin/bash",
-                **private_dirs(self.home)}
+        return {
+            "HOME": self.home,
+            "USER": self.name,
+            "LOGNAME": self.name,
+            "SHELL": "/bin/bash",
+            **private_dirs(self.home),
+        }
 
     def chown(self, path):
         """Give ``path`` and everything under it to the account."""
@@ -70,8 +75,10 @@ def create_account(name, role, homes):
     """A login account in the role's group, with a random password and a private home."""
     remove_account(name)  # left over from an interrupted session
     home = os.path.join(homes, name)
-    subprocess.run(["useradd", "--create-home", "--home-dir", home, "--shell", "/bin/bash",
-                    "--groups", GROUPS[role], name], check=True)
+    subprocess.run(
+        ["useradd", "--create-home", "--home-dir", home, "--shell", "/bin/bash", "--groups", GROUPS[role], name],
+        check=True,
+    )
     os.chmod(home, 0o700)
     account = Account(name, role, secrets.token_urlsafe(12), home)
     os.mkdir(private_dirs(home)["TMPDIR"])  # the others are made by the programs that use them

@@ -4,7 +4,8 @@ The hub is deploy/jupyterhub_config.py (through ./jupyterhub_config.py): PAM log
 throwaway unix accounts, their JupyterLab servers started as them, configurable-http-proxy
 from deploy/node_modules. The browser is Debian's Chromium, driven by Playwright.
 
-Needs root, ``apt-get install chromium`` and ``npm ci --prefix deploy`` (see deploy/README.md).
+Needs root, ``apt-get install chromium`` and ``npm ci --prefix deploy``, which ``make e2e`` and
+``make test`` do as root; as anyone else these tests skip (see deploy/README.md).
 Screenshots, step timings, the hub's log and the instructor's commands' output go to
 tests/artifacts/e2e/.
 """
@@ -29,8 +30,15 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 ARTIFACTS = REPO / "tests" / "artifacts" / "e2e"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PROXY = Path(DEPLOY) / "node_modules" / ".bin" / "configurable-http-proxy"
 COURSE = "tinytorch-attention"  # the course directory in the instructor's home (deploy/jupyter/instructor)
 HUB_START_TIMEOUT = 60  # s
@@ -45,6 +53,14 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_sep("-", "end-to-end steps")
         terminalreporter.write_line("\n".join(journal.lines))
         terminalreporter.write_line(f"screenshots and logs: {journal.folder}")
+
+
+def pytest_runtest_setup(item):
+    """As anyone but root, skip: raised here, the three skips fold into one line of pytest's summary."""
+    if os.geteuid() != 0:
+        pytest.skip(
+            "the browser tests create unix accounts and run servers as them, so only root can run them: sudo make e2e"
+        )
 
 
 class Journal:
@@ -100,11 +116,11 @@ def journal(artifacts, pytestconfig):
 @pytest.fixture(scope="session")
 def work():
     """A throwaway folder for the homes, the exchange and the hub's state."""
-    if os.geteuid() != 0:
-        pytest.fail("the end-to-end tests create unix accounts and start servers as them: run them as root")
     missing = [str(path) for path in (CHROMIUM, PROXY) if not os.path.exists(path)]
-    if missing:
-        pytest.fail(f"missing {', '.join(missing)}: apt-get install chromium; npm ci --prefix deploy")
+    if missing:  # as root, make test and make e2e install both first
+        pytest.fail(
+            f"missing {', '.join(missing)}: make e2e installs them (apt-get install chromium; npm ci --prefix deploy)"
+        )
     path = Path(tempfile.mkdtemp(prefix="tinytorch-e2e-"))
     path.chmod(0o755)  # the accounts must reach their homes and the exchange inside it
     try:
@@ -121,8 +137,11 @@ def account_env(work):
     if readable_by_all(sys.executable) and readable_by_all(os.__file__):  # the interpreter, the stdlib
         return {"PATH": os.pathsep.join([str(Path(sys.prefix) / "bin"), *SYSTEM_PATH]), "LANG": "C.UTF-8"}
     bin_folder, libpython = shared_venv(Path(sys.prefix), Path(sys.base_prefix), work / "python")
-    return {"PATH": os.pathsep.join([str(bin_folder), *SYSTEM_PATH]), "LANG": "C.UTF-8",
-            "LD_LIBRARY_PATH": str(libpython)}
+    return {
+        "PATH": os.pathsep.join([str(bin_folder), *SYSTEM_PATH]),
+        "LANG": "C.UTF-8",
+        "LD_LIBRARY_PATH": str(libpython),
+    }
 
 
 @pytest.fixture(scope="session")
@@ -162,8 +181,9 @@ def course(accounts):
     root.mkdir()
     shutil.copy2(REPO / "nbgrader_config.py", root)
     for folder in ("source", "release"):
-        shutil.copytree(REPO / folder, root / folder,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(
+            REPO / folder, root / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+        )
     instructor.chown(root)
     return root
 
@@ -175,13 +195,24 @@ def hub(work, account_env, accounts, course, exchange, artifacts):
     state.mkdir(mode=0o700)
     os.mkdir(private_dirs(state)["TMPDIR"])
     port, hub_api_port, proxy_api_port = free_ports(3)
-    env = {**os.environ, **account_env, **private_dirs(state), "E2E_WORK": str(work),
-           "E2E_HUB_PORT": str(port), "E2E_HUB_API_PORT": str(hub_api_port),
-           "E2E_PROXY_API_PORT": str(proxy_api_port)}
+    env = {
+        **os.environ,
+        **account_env,
+        **private_dirs(state),
+        "E2E_WORK": str(work),
+        "E2E_HUB_PORT": str(port),
+        "E2E_HUB_API_PORT": str(hub_api_port),
+        "E2E_PROXY_API_PORT": str(proxy_api_port),
+    }
     url = f"http://127.0.0.1:{port}"
     with open(artifacts / "jupyterhub.log", "w") as log:
-        process = subprocess.Popen([Path(sys.prefix) / "bin" / "jupyterhub", "-f", HERE / "jupyterhub_config.py"],
-                                   cwd=state, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [Path(sys.prefix) / "bin" / "jupyterhub", "-f", HERE / "jupyterhub_config.py"],
+            cwd=state,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             wait_until_up(f"{url}/hub/api", process, HUB_START_TIMEOUT)
             yield url
@@ -194,8 +225,12 @@ def browser(work):
     """Headless Chromium with a throwaway home (and, from Playwright, a throwaway profile)."""
     home = work / "chromium"
     home.mkdir()
-    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-           "XDG_CACHE_HOME": str(home / ".cache")}
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+    }
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env)
         try:
@@ -229,8 +264,9 @@ def run_as(work, account_env, artifacts):
         env = {**account.environment(), **account_env, "JUPYTER_CONFIG_PATH": config_path}
         log = artifacts / f"{account.name}-{name}.log"
         with open(log, "w") as output:
-            process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                       **account.identity)
+            process = subprocess.Popen(
+                command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, **account.identity
+            )
             try:
                 process.wait(timeout)
             finally:

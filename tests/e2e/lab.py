@@ -35,6 +35,7 @@ def submit_login(page, account):
 
 # -- menus and dialogs ----------------------------------------------------------------------
 
+
 def open_menu(page, title):
     """Open a menu of the menu bar; return the open menu."""
     page.locator("#jp-menu-panel .lm-MenuBar-itemLabel", has_text=exactly(title)).click()
@@ -66,6 +67,7 @@ def confirm_dialog(page, button):
 
 # -- nbgrader's Assignment List -------------------------------------------------------------
 
+
 def open_assignment_list(page):
     choose(page, "Nbgrader", "Assignment List")
     expect(page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")).to_have_text("Assignments")
@@ -86,13 +88,17 @@ def show_tab(page, label):
 
 # -- notebooks ------------------------------------------------------------------------------
 
+
 def code_cell_after(page, heading):
     """The code cell right below the markdown cell with this heading.
 
     (Code is found by the markdown around it: an editor off screen may not have drawn its text.)
     """
-    return page.locator(".jp-Notebook .jp-MarkdownCell").filter(
-        has=page.get_by_role("heading", name=heading)).locator("xpath=following-sibling::*[1]")
+    return (
+        page.locator(".jp-Notebook .jp-MarkdownCell")
+        .filter(has=page.get_by_role("heading", name=heading))
+        .locator("xpath=following-sibling::*[1]")
+    )
 
 
 def cell_showing(page, text):
@@ -128,6 +134,7 @@ def error_outputs(page):
 
 
 # -- nbgrader's formgrader (instructors) ----------------------------------------------------
+
 
 def open_formgrader(page):
     """Nbgrader > Formgrader; return the formgrader's frame, showing the course's assignments."""

@@ -106,8 +106,9 @@ def shared_venv(venv, base, folder):
     LD_LIBRARY_PATH: its built-in search path is the original, under /root.
     """
     python = folder / "python"
-    shutil.copytree(base, python, symlinks=True, copy_function=link_or_copy,
-                    ignore=shutil.ignore_patterns("site-packages", "test"))
+    shutil.copytree(
+        base, python, symlinks=True, copy_function=link_or_copy, ignore=shutil.ignore_patterns("site-packages", "test")
+    )
     twin = folder / "venv"
     bin_folder = twin / "bin"
     bin_folder.mkdir(parents=True)

@@ -26,10 +26,8 @@ STUB_ERROR = "NotImplementedError: not implemented yet: replace this line with y
 def points(notebook):
     """(points the autograder gives a complete solution, all points): the written answers
     (graded and solution cells at once) wait for the instructor."""
-    cells = [cell.metadata["nbgrader"] for cell in notebook.cells
-             if cell.metadata.get("nbgrader", {}).get("grade")]
-    return (sum(cell["points"] for cell in cells if not cell["solution"]),
-            sum(cell["points"] for cell in cells))
+    cells = [cell.metadata["nbgrader"] for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")]
+    return (sum(cell["points"] for cell in cells if not cell["solution"]), sum(cell["points"] for cell in cells))
 
 
 def test_assignment_round_trip(hub, accounts, course, exchange, new_page, run_as, journal):
@@ -104,7 +102,8 @@ def test_assignment_round_trip(hub, accounts, course, exchange, new_page, run_as
     with journal.step("student-validates", page):
         page.locator("jp-button.validate-button").click()
         expect(page.locator(".nbgrader-SuccessDialog")).to_contain_text(
-            "Success! Your notebook passes all the tests.", timeout=lab.GRADE_TIMEOUT)
+            "Success! Your notebook passes all the tests.", timeout=lab.GRADE_TIMEOUT
+        )
     with journal.step("student-submits", page):
         lab.confirm_dialog(page, "Ok")
         lab.show_tab(page, "Assignments")
@@ -142,10 +141,14 @@ def test_assignment_round_trip(hub, accounts, course, exchange, new_page, run_as
         expect(feedback.locator("h4").first).to_have_text(f"{ASSIGNMENT} (Score: {earned:.1f} / {total:.1f})")
 
 
-@pytest.mark.parametrize("role, shown, hidden", [
-    ("student", ["Assignment List"], ["Course List", "Formgrader", "Create assignment"]),
-    ("instructor", ["Assignment List", "Formgrader", "Create assignment"], []),
-], ids=["student", "instructor"])
+@pytest.mark.parametrize(
+    "role, shown, hidden",
+    [
+        ("student", ["Assignment List"], ["Course List", "Formgrader", "Create assignment"]),
+        ("instructor", ["Assignment List", "Formgrader", "Create assignment"], []),
+    ],
+    ids=["student", "instructor"],
+)
 def test_instructor_tools_only_for_instructors(role, shown, hidden, hub, accounts, new_page, journal):
     """4. A student's JupyterLab has no Create Assignment or Formgrader, in the menu, the
     sidebar or the server; the instructor's has them (so the check can tell them apart)."""

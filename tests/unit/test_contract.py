@@ -28,8 +28,11 @@ def nbgrader(cell):
 
 
 def graded_cells(nb):
-    return {nbgrader(c)["grade_id"]: c.source for c in nb.cells
-            if nbgrader(c).get("grade") and not nbgrader(c).get("solution")}
+    return {
+        nbgrader(c)["grade_id"]: c.source
+        for c in nb.cells
+        if nbgrader(c).get("grade") and not nbgrader(c).get("solution")
+    }
 
 
 def defined_names(nb):
@@ -44,8 +47,11 @@ def defined_names(nb):
                 names.add(node.name)
             elif isinstance(node, ast.ClassDef):
                 names.add(node.name)
-                names.update(f"{node.name}.{item.name}" for item in node.body
-                             if isinstance(item, ast.FunctionDef) and item.name not in ("__init__", "__call__"))
+                names.update(
+                    f"{node.name}.{item.name}"
+                    for item in node.body
+                    if isinstance(item, ast.FunctionDef) and item.name not in ("__init__", "__call__")
+                )
             elif isinstance(node, ast.Assign):
                 for target in node.targets:
                     if isinstance(target, ast.Name) and target.id.startswith("ANSWER_"):
@@ -62,8 +68,11 @@ def contract_names(nb):
     tests = "\n".join(graded_cells(nb).values())
     used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", tests))
     dunders = {"__len__": "len("}
-    return {name for name in defined_names(nb)
-            if name.split(".")[-1] in used or dunders.get(name.split(".")[-1], "\0") in tests}
+    return {
+        name
+        for name in defined_names(nb)
+        if name.split(".")[-1] in used or dunders.get(name.split(".")[-1], "\0") in tests
+    }
 
 
 def clause_names():
@@ -83,13 +92,20 @@ def test_every_clause_is_about_names_that_exist(notebook):
 def test_every_name_in_the_readme_contract_table_has_a_clause():
     text = (REPO / "README.md").read_text()
     table = text.split("## The contract", 1)[1].split("\n\n", 2)[1]
-    names = {match for row in table.splitlines() if row.startswith("|")
-             for match in re.findall(r"`([A-Za-z_][\w.]*)[(`]", row)}
+    names = {
+        match
+        for row in table.splitlines()
+        if row.startswith("|")
+        for match in re.findall(r"`([A-Za-z_][\w.]*)[(`]", row)
+    }
     # `__call__` is given code; `len` is how KVCache.__len__ is used
     names = {name for name in names if not name.startswith("__")} - {"np.float64", "len"}
     assert len(names) >= 20, names
-    missing = {name for name in names if name not in clause_names()
-               and not any(name in (c.split(".")[-1], c) for c in clause_names())}
+    missing = {
+        name
+        for name in names
+        if name not in clause_names() and not any(name in (c.split(".")[-1], c) for c in clause_names())
+    }
     assert not missing, f"the README's contract table names {sorted(missing)}, which no clause covers"
 
 

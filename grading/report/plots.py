@@ -1,0 +1,69 @@
+"""The report's figures, drawn with matplotlib (Agg: no display) and inlined as PNG data URLs."""
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+import numpy as np  # noqa: E402
+
+DPI = 110
+
+
+def _data_url(fig):
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def score_distribution(scores, max_score):
+    """Histogram of the students' scores, with the class mean marked."""
+    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    bins = np.linspace(0, max_score, 12) if max_score > 0 else 10
+    ax.hist(scores, bins=bins, color="#4c72b0", edgecolor="white")
+    if scores:
+        mean = float(np.mean(scores))
+        ax.axvline(mean, color="#c44e52", linestyle="--", linewidth=1.5)
+        ax.annotate(f"mean {mean:.1f}", (mean, ax.get_ylim()[1] * 0.92), xytext=(4, 0),
+                    textcoords="offset points", color="#c44e52")
+    ax.set_xlim(0, max(max_score, 1))
+    ax.set_xlabel(f"score (of {max_score:g})")
+    ax.set_ylabel("students")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _data_url(fig)
+
+
+def mastery_heatmap(students, parts, share):
+    """Students (rows) by parts (columns); share[i][j] is the fraction of the part's points
+    earned (None: no score). Rows and columns come already sorted, weakest first."""
+    values = np.array([[np.nan if v is None else v for v in row] for row in share], dtype=float)
+    fig, ax = plt.subplots(figsize=(1.1 * len(parts) + 2.6, 0.34 * len(students) + 1.2))
+    cmap = matplotlib.colormaps["RdYlGn"].with_extremes(bad="#dddddd")
+    ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=1, aspect="auto")
+    for i in range(len(students)):
+        for j in range(len(parts)):
+            text = "-" if np.isnan(values[i, j]) else f"{values[i, j]:.0%}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_xticks(range(len(parts)), parts, rotation=30, ha="left")
+    ax.set_yticks(range(len(students)), students, fontsize=8)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return _data_url(fig)
+
+
+def seconds_per_submission(students, seconds, troubled):
+    """Horizontal bars of the seconds each submission took to grade; troubled ones in red."""
+    fig, ax = plt.subplots(figsize=(6.4, 0.3 * len(students) + 0.9))
+    colors = ["#c44e52" if name in troubled else "#4c72b0" for name in students]
+    ax.barh(range(len(students)), seconds, color=colors)
+    ax.set_yticks(range(len(students)), students, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds to grade (red: problems met)")
+    ax.spines[["top", "right"]].set_visible(False)
+    return _data_url(fig)

@@ -1,0 +1,121 @@
+"""The class report as one self-contained HTML page: a Jinja2 template fed with plain values."""
+
+import datetime
+import statistics
+from collections import Counter
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from . import plots
+from .data import message_kind
+
+MESSAGES_SHOWN = 3  # most frequent failure messages listed per test cell
+UNFLAGGED_SHOWN = 3  # most similar pairs below the threshold, shown for calibration
+
+
+def render(data, comparison):
+    """The report's HTML for ClassData and a similarity Comparison."""
+    env = Environment(loader=PackageLoader("grading.report"), autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("class-report.html.j2").render(**context(data, comparison))
+
+
+def context(data, comparison):
+    students = data.students
+    auto_parts = [part for part in data.parts if part not in data.manual_parts()]
+    max_score = max((s.max_score for s in students), default=0.0)
+    scores = [s.score for s in students if s.recorded]
+    flagged = comparison.flagged
+    partners = {name: [] for name in (s.name for s in students)}
+    for pair in flagged:
+        a, b = pair.students
+        partners[a].append(b)
+        partners[b].append(a)
+    rows, columns, share = mastery(students, auto_parts)
+    troubled = {s.name for s in students if s.events}
+    return {
+        "assignment": data.assignment,
+        "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "duedate": data.duedate,
+        "students": students,
+        "recorded": len(scores),
+        "max_score": max_score,
+        "mean": statistics.fmean(scores) if scores else 0.0,
+        "median": statistics.median(scores) if scores else 0.0,
+        "parts": data.parts,
+        "auto_parts": auto_parts,
+        "manual_parts": data.manual_parts(),
+        "to_grade_by_hand": [s.name for s in students if s.ungraded],
+        "distribution_png": plots.score_distribution(scores, max_score),
+        "mastery_png": plots.mastery_heatmap(rows, columns, share) if rows and columns else None,
+        "seconds_png": plots.seconds_per_submission([s.name for s in students], [s.seconds for s in students],
+                                                    troubled),
+        "test_cells": test_cells(data),
+        "troubled": [s for s in students if s.events],
+        "late": [s for s in students if s.hours_late > 0],
+        "partners": partners,
+        "comparison": comparison,
+        "flagged": [side_by_side(pair, data) for pair in flagged],
+        "closest_unflagged": [pair for pair in comparison.pairs if not pair.flagged][:UNFLAGGED_SHOWN],
+        "seconds_total": sum(s.seconds for s in students),
+    }
+
+
+def mastery(students, parts):
+    """(student names, parts, share of points): weakest students on top, hardest parts first."""
+    recorded = [s for s in students if s.recorded]
+
+    def share(student, part):
+        score, top = student.parts.get(part, (0.0, 0.0))
+        return score / top if top else None
+
+    def mean(values):
+        values = [v for v in values if v is not None]
+        return sum(values) / len(values) if values else 1.0
+
+    parts = sorted(parts, key=lambda part: (mean(share(s, part) for s in recorded), parts.index(part)))
+    order = sorted(students, key=lambda s: (mean(share(s, part) for part in parts) if s.recorded else -1, s.name))
+    return ([s.name for s in order], parts,
+            [[share(s, part) if s.recorded else None for part in parts] for s in order])
+
+
+def test_cells(data):
+    """Each autograded cell: who lost points there and the most frequent reasons, grouped by kind."""
+    recorded = [s for s in data.students if s.recorded]
+    out = []
+    for cell in data.cells:
+        if cell.manual:
+            continue
+        failures = data.failures.get(cell.grade_id, [])
+        lost = [s.name for s in recorded if s.cells.get(cell.grade_id, [0, 0])[0] < cell.points]
+        kinds = Counter(message_kind(f.message) for f in failures)
+        messages = []
+        for kind, count in kinds.most_common(MESSAGES_SHOWN):
+            same = [f for f in failures if message_kind(f.message) == kind]
+            messages.append({"count": count, "example": same[0].message, "students": [f.student for f in same]})
+        out.append({"grade_id": cell.grade_id, "part": cell.part, "points": cell.points, "lost": lost,
+                    "of": len(recorded), "messages": messages, "other_kinds": max(0, len(kinds) - MESSAGES_SHOWN)})
+    return out
+
+
+def side_by_side(pair, data):
+    """A flagged pair's matching cells, each side with the shared code highlighted."""
+    a, b = pair.students
+    cell_ids = [cell_id for cell_id in data.release_solutions if cell_id in pair.spans[a] or cell_id in pair.spans[b]]
+    cells = [{"cell": cell_id,
+              "left": highlight(data.solutions[a].get(cell_id, ""), pair.spans[a].get(cell_id, [])),
+              "right": highlight(data.solutions[b].get(cell_id, ""), pair.spans[b].get(cell_id, []))}
+             for cell_id in cell_ids]
+    return {"pair": pair, "cells": cells}
+
+
+def highlight(source, spans):
+    """HTML of ``source`` with the (start, end) character spans marked."""
+    html, at = [], 0
+    for start, end in spans:
+        html.append(escape(source[at:start]))
+        html.append(Markup("<mark>") + escape(source[start:end]) + Markup("</mark>"))
+        at = end
+    html.append(escape(source[at:]))
+    return Markup("").join(html)

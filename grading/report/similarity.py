@@ -1,0 +1,153 @@
+"""Similar solutions: which students handed in the same code, told apart from code everyone shares.
+
+Token fingerprints with winnowing (Schleimer, Wilkerson and Aiken, SIGMOD 2003; the method of
+MOSS): each solution cell is lexed, comments and docstrings are dropped, every name becomes
+``N`` and every string ``S``, so renaming variables, rewording comments or messages and
+reordering functions leave the fingerprints of the code itself unchanged. A fingerprint is a
+hash of K consecutive tokens; winnowing keeps the smallest hash of every window of W of them,
+which guarantees that any match of K + W - 1 tokens is found.
+
+Two kinds of code are no evidence of copying and are left out before comparing:
+
+* the release's own code (the stubs, signatures and docstrings every student starts from);
+* code that many submissions share token for token: more than ``common_share`` of the class
+  (and at least 3 students). A standard idiom, or a solution that went round the whole class,
+  says nothing about who copied from whom (MOSS's ``-m`` option does the same). A pair or a
+  small group that shares code nobody else wrote is what this looks for.
+
+The similarity of two students is the Dice coefficient of what remains of their fingerprints
+(2 |A and B| / (|A| + |B|)): the share of their own code that they have in common.
+"""
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from pygments.lexers import PythonLexer
+from pygments.token import Comment, Name, String, Text
+
+K = 12  # tokens per fingerprint: about one line of code
+WINDOW = 4  # winnowing window: any shared run of K + WINDOW - 1 = 15 tokens is found
+
+
+@dataclass
+class Token:
+    text: str  # normalised: names -> N, strings -> S
+    start: int  # characters in the cell's source
+    end: int
+
+
+@dataclass
+class Pair:
+    students: tuple
+    similarity: float
+    shared: int  # fingerprints they share, release and common code left out
+    flagged: bool
+    spans: dict = field(default_factory=dict)  # student -> {cell id: [(start, end), ...]} of the shared code
+
+
+@dataclass
+class Comparison:
+    pairs: list  # every pair of students, most similar first
+    common_limit: int  # a fingerprint found in more submissions than this is common code
+    threshold: float
+    min_shared: int
+
+    @property
+    def flagged(self):
+        return [pair for pair in self.pairs if pair.flagged]
+
+
+def tokens(source):
+    """The normalised tokens of Python code; never fails (pygments lexes anything)."""
+    out = []
+    for start, kind, value in PythonLexer().get_tokens_unprocessed(source):
+        end = start + len(value)
+        if kind in Comment or kind in String.Doc or kind in Text or not value.strip():
+            continue
+        if kind in String:
+            if out and out[-1].text == "S" and out[-1].end == start:  # one string, several pieces
+                out[-1].end = end
+                continue
+            out.append(Token("S", start, end))
+        elif kind in Name and kind not in Name.Builtin:
+            out.append(Token("N", start, end))
+        else:
+            out.append(Token(value, start, end))
+    return out
+
+
+def kgram_hashes(toks):
+    """Hash of each run of K tokens, in order (a stable hash, so every run agrees)."""
+    return [int.from_bytes(hashlib.blake2b("\x1f".join(t.text for t in toks[i:i + K]).encode(),
+                                          digest_size=8).digest(), "big")
+            for i in range(len(toks) - K + 1)]
+
+
+def winnow(hashes):
+    """Positions of the fingerprints winnowing keeps: the rightmost minimum of each window."""
+    if len(hashes) <= WINDOW:
+        return [min(range(len(hashes)), key=lambda i: (hashes[i], -i))] if hashes else []
+    kept = []
+    for start in range(len(hashes) - WINDOW + 1):
+        window = range(start, start + WINDOW)
+        best = min(window, key=lambda i: (hashes[i], -i))
+        if not kept or kept[-1] != best:
+            kept.append(best)
+    return kept
+
+
+class _Fingerprinted:
+    """One student's solution cells: tokens, all K-gram hashes and the winnowed ones."""
+
+    def __init__(self, cells):
+        self.tokens, self.hashes = {}, {}
+        for cell_id, source in cells.items():
+            self.tokens[cell_id] = tokens(source)
+            self.hashes[cell_id] = kgram_hashes(self.tokens[cell_id])
+        self.all = {h for hashes in self.hashes.values() for h in hashes}
+        self.winnowed = {hashes[i] for hashes in self.hashes.values() for i in winnow(hashes)}
+
+    def spans(self, shared):
+        """{cell id: merged (start, end) character ranges} of the K-grams whose hash is in shared."""
+        out = {}
+        for cell_id, hashes in self.hashes.items():
+            toks, ranges = self.tokens[cell_id], []
+            for i, h in enumerate(hashes):
+                if h in shared:
+                    start, end = toks[i].start, toks[i + K - 1].end
+                    if ranges and start <= ranges[-1][1]:
+                        ranges[-1] = (ranges[-1][0], max(end, ranges[-1][1]))
+                    else:
+                        ranges.append((start, end))
+            if ranges:
+                out[cell_id] = ranges
+        return out
+
+
+def compare(submissions, release, *, threshold=0.5, common_share=0.25, min_shared=8):
+    """Compare every pair of students' solution cells.
+
+    submissions: {student: {cell id: source}}; release: {cell id: source} of the same cells as
+    released. A pair is flagged when its similarity reaches ``threshold`` and it shares at least
+    ``min_shared`` fingerprints (a few lines), so that two tiny, coincidentally equal answers are not.
+    """
+    prints = {student: _Fingerprinted(cells) for student, cells in submissions.items()}
+    released = _Fingerprinted(release).all
+    found_in = Counter(h for fp in prints.values() for h in fp.all)
+    common_limit = max(2, int(common_share * len(prints)))
+    own = {student: {h for h in fp.winnowed if h not in released and found_in[h] <= common_limit}
+           for student, fp in prints.items()}
+    pairs = []
+    for a, b in combinations(sorted(prints), 2):
+        shared = own[a] & own[b]
+        total = len(own[a]) + len(own[b])
+        similarity = 2 * len(shared) / total if total else 0.0
+        pair = Pair((a, b), similarity, len(shared), similarity >= threshold and len(shared) >= min_shared)
+        if pair.flagged:
+            matching = {h for h in prints[a].all & prints[b].all if h not in released and found_in[h] <= common_limit}
+            pair.spans = {a: prints[a].spans(matching), b: prints[b].spans(matching)}
+        pairs.append(pair)
+    pairs.sort(key=lambda pair: (-pair.similarity, pair.students))
+    return Comparison(pairs, common_limit, threshold, min_shared)
