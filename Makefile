@@ -86,5 +86,12 @@ lock:
 	&& { grep '^#' requirements.txt; $$tmp/venv/bin/pip freeze --all --exclude pip --exclude-editable; } > $$tmp/lock \
 	&& mv $$tmp/lock requirements.txt; status=$$?; rm -rf $$tmp; exit $$status
 
+# Mutation testing, not part of `make test` (it grades every mutant of the solution, some 700
+# notebooks: an hour on a busy 2-core machine): writes tests/mutants/report.md and .json. A sample:
+# make mutants MUTANTS_ARGS="--sample 20 --seed 1" (see PYTHONPATH=tests python -m mutants -h).
+.PHONY: mutants
+mutants: $(STAMP)
+	PYTHONPATH=tests $(BIN)/python -m mutants $(MUTANTS_ARGS)
+
 clean:
 	rm -rf autograded feedback grades.csv canvas-grades.csv class-report.html grading-report.json gradebook.db .nbgrader.log .grading
