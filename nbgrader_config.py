@@ -84,7 +84,12 @@ c.ClassReport.common_share = 0.25
 # generate_feedback: no line of a hidden test reaches a student, not even in a traceback, nor
 # a frame of the grader's own checks. The page starts with every failed check and its message,
 # then each part's score (SummarizeFeedback reads the messages once they are redacted).
-c.GenerateFeedback.preprocessors = [RedactHiddenTests, DropGraderFrames, GetGrades, SummarizeFeedback,
-                                    CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [
+    RedactHiddenTests,
+    DropGraderFrames,
+    GetGrades,
+    SummarizeFeedback,
+    CSSHTMLHeaderPreprocessor,
+]
 c.HTMLExporter.template_file = FEEDBACK_TEMPLATE_FILE
 c.HTMLExporter.extra_template_basedirs = TEMPLATE_DIRS

@@ -37,8 +37,11 @@ def cpu_seconds():
 
 def make_class(folder, copies):
     """A course under folder: this repository's configuration, source/ and release/, and the class."""
-    subprocess.run([sys.executable, "tests/bundled_class.py", "--copies", str(copies), folder], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "tests/bundled_class.py", "--copies", str(copies), folder],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     check_release(Course(folder), say=lambda line: None)  # stores the tests in its new gradebook
 
 
@@ -60,8 +63,10 @@ def measure(workdir, *, copies, rounds, progress=print):
             serial.append((cpu_seconds() - start) / submissions)
             parallel.append(sum(result.seconds for result in results) / submissions)
             shutil.rmtree(folder)
-            progress(f"  round {round_index + 1}/{rounds}: {submissions} submissions on {workers} workers, "
-                     f"coordinator {serial[-1]:.3f} s CPU per submission, workers {parallel[-1]:.1f} s")
+            progress(
+                f"  round {round_index + 1}/{rounds}: {submissions} submissions on {workers} workers, "
+                f"coordinator {serial[-1]:.3f} s CPU per submission, workers {parallel[-1]:.1f} s"
+            )
     return {
         "serial_seconds_per_submission": Stat.of(serial),
         "parallel_seconds_per_submission": Stat.of(parallel),

@@ -22,8 +22,16 @@ from . import export
 from .canvas import export_canvas_grades
 from .course import ASSIGNMENT, Course
 from .due_dates import import_due_dates
-from .pipeline import (ExecutionSettings, PipelineError, export_grades, generate_release, grade_class,
-                       students_to_grade, summarize, write_report)
+from .pipeline import (
+    ExecutionSettings,
+    PipelineError,
+    export_grades,
+    generate_release,
+    grade_class,
+    students_to_grade,
+    summarize,
+    write_report,
+)
 from .release import check_release
 from .report import write_class_report
 
@@ -40,11 +48,13 @@ def grade(course, args):
     students = students_to_grade(course, args.students)
     check_release(course)
     import_due_dates(course)
-    settings = ExecutionSettings(timeout=args.timeout, budget=args.budget,
-                                 memory_limit=int(args.memory_limit * 2**30) if args.memory_limit else None)
+    settings = ExecutionSettings(
+        timeout=args.timeout,
+        budget=args.budget,
+        memory_limit=int(args.memory_limit * 2**30) if args.memory_limit else None,
+    )
     start = time.monotonic()
-    results = grade_class(course, students=students, workers=args.workers, scheduler=args.scheduler,
-                          settings=settings)
+    results = grade_class(course, students=students, workers=args.workers, scheduler=args.scheduler, settings=settings)
     csv_path = os.path.join(course.root, args.csv)
     export_grades(course, csv_path)
     report_json = os.path.join(course.root, "grading-report.json")
@@ -57,17 +67,24 @@ def grade(course, args):
     print(f"  autograded notebooks  {course.coursedir.autograded_directory}/<student>/{args.assignment}/")
     print(f"  feedback (HTML)       {course.coursedir.feedback_directory}/<student>/{args.assignment}/")
     print(f"  grades                {os.path.relpath(csv_path, course.root)}")
-    print(f"  grades for Canvas     {os.path.relpath(canvas, course.root) if canvas else 'not written'}"
-          + (f": {canvas_note}" if canvas_note else ""))
-    print(f"  class report          {os.path.relpath(report, course.root) if report else 'not written: '}"
-          + (f"{report_problem} (see .grading/grading.log)" if report_problem else ""))
+    print(
+        f"  grades for Canvas     {os.path.relpath(canvas, course.root) if canvas else 'not written'}"
+        + (f": {canvas_note}" if canvas_note else "")
+    )
+    print(
+        f"  class report          {os.path.relpath(report, course.root) if report else 'not written: '}"
+        + (f"{report_problem} (see .grading/grading.log)" if report_problem else "")
+    )
     print("  per-student details   grading-report.json;  nbgrader's log: .grading/grading.log")
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m grading", description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("Examples::", 1)[1])
+    parser = argparse.ArgumentParser(
+        prog="python -m grading",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("Examples::", 1)[1],
+    )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--course", default=".", help="course root (folder of nbgrader_config.py)")
     common.add_argument("--assignment", default=ASSIGNMENT)
@@ -76,17 +93,35 @@ def parse_args(argv):
     graded = commands.add_parser("grade", parents=[common], help=grade.__doc__)
     commands.add_parser("export", help="write a notebook's code as tinytorch.core.attention (export -h)")
     graded.set_defaults(run=grade)
-    graded.add_argument("--student", action="append", dest="students",
-                        help="grade only this student (repeatable); default: everyone in submitted/")
-    graded.add_argument("--workers", type=int, default=None,
-                        help="parallel kernels on this machine (default: one per core)")
+    graded.add_argument(
+        "--student",
+        action="append",
+        dest="students",
+        help="grade only this student (repeatable); default: everyone in submitted/",
+    )
+    graded.add_argument(
+        "--workers", type=int, default=None, help="parallel kernels on this machine (default: one per core)"
+    )
     graded.add_argument("--scheduler", default=None, help="address of a dask scheduler to run the kernels on")
-    graded.add_argument("--timeout", type=int, default=None,
-                        help="seconds per cell (default: Execute.timeout of the course's configuration)")
-    graded.add_argument("--budget", type=float, default=None,
-                        help="seconds per notebook; cells after it score 0 (default: GuardedExecute.budget)")
-    graded.add_argument("--memory-limit", type=float, default=None, metavar="GIB",
-                        help="memory limit of each grading kernel in GiB (default: GuardedExecute.memory_limit)")
+    graded.add_argument(
+        "--timeout",
+        type=int,
+        default=None,
+        help="seconds per cell (default: Execute.timeout of the course's configuration)",
+    )
+    graded.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="seconds per notebook; cells after it score 0 (default: GuardedExecute.budget)",
+    )
+    graded.add_argument(
+        "--memory-limit",
+        type=float,
+        default=None,
+        metavar="GIB",
+        help="memory limit of each grading kernel in GiB (default: GuardedExecute.memory_limit)",
+    )
     graded.add_argument("--csv", default="grades.csv", help="where to export the grades (relative to --course)")
     return parser.parse_args(argv)
 

@@ -37,11 +37,18 @@ class RosterError(ValueError):
 class CanvasExportPlugin(ExportPlugin):
     """Export scores (late penalties applied) as a Canvas gradebook import CSV."""
 
-    roster = Unicode("roster.csv", help="CSV mapping nbgrader student ids (column nbgrader_id) to "
-                                        "Canvas's Student, ID, SIS User ID, SIS Login ID, Section").tag(config=True)
-    assignment_columns = Dict(value_trait=Unicode(), help=(
-        "Canvas column title per nbgrader assignment, e.g. {'attention': 'Module 13: Attention (4242)'}; "
-        "by default the assignment's name (Canvas then creates an assignment of that name)")).tag(config=True)
+    roster = Unicode(
+        "roster.csv",
+        help="CSV mapping nbgrader student ids (column nbgrader_id) to "
+        "Canvas's Student, ID, SIS User ID, SIS Login ID, Section",
+    ).tag(config=True)
+    assignment_columns = Dict(
+        value_trait=Unicode(),
+        help=(
+            "Canvas column title per nbgrader assignment, e.g. {'attention': 'Module 13: Attention (4242)'}; "
+            "by default the assignment's name (Canvas then creates an assignment of that name)"
+        ),
+    ).tag(config=True)
     unmatched = List(Unicode(), help="nbgrader students left out: not in the roster").tag(config=False)
 
     def export(self, gradebook):
@@ -60,8 +67,10 @@ class CanvasExportPlugin(ExportPlugin):
             for student_id, canvas in roster.items():
                 if wanted and student_id not in wanted:
                     continue
-                writer.writerow([canvas[column] for column in CANVAS_COLUMNS]
-                                + [_score(gradebook, a.name, student_id) for a in assignments])
+                writer.writerow(
+                    [canvas[column] for column in CANVAS_COLUMNS]
+                    + [_score(gradebook, a.name, student_id) for a in assignments]
+                )
         self.log.info("wrote %s", dest)
 
 
@@ -84,8 +93,10 @@ def read_roster(path):
             if student_id in roster:
                 raise RosterError(f"{path}, line {line}: {student_id} is in the roster twice")
             if not any(row[c].strip() for c in MATCHING):
-                raise RosterError(f"{path}, line {line}: {student_id} has none of {', '.join(MATCHING)}, "
-                                  "so Canvas could not tell who it is")
+                raise RosterError(
+                    f"{path}, line {line}: {student_id} has none of {', '.join(MATCHING)}, "
+                    "so Canvas could not tell who it is"
+                )
             roster[student_id] = {column: row[column].strip() for column in CANVAS_COLUMNS}
     return roster
 

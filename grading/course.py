@@ -61,8 +61,9 @@ class Course:
         """Name (without .ipynb) of the assignment's notebook in release/."""
         found = sorted(glob.glob(os.path.join(self.path(self.coursedir.release_directory), "*.ipynb")))
         if len(found) != 1:
-            raise RuntimeError(f"expected one notebook in {self.path('release')}, found {len(found)}: "
-                               "run the release step first")
+            raise RuntimeError(
+                f"expected one notebook in {self.path('release')}, found {len(found)}: run the release step first"
+            )
         return os.path.splitext(os.path.basename(found[0]))[0]
 
     def notebook_path(self, step, student="."):
@@ -81,8 +82,9 @@ class Course:
         base = os.path.join(self.root, self.coursedir.submitted_directory)
         if not os.path.isdir(base):
             return []
-        return sorted(name for name in os.listdir(base)
-                      if os.path.isdir(os.path.join(base, name)) and not name.startswith("."))
+        return sorted(
+            name for name in os.listdir(base) if os.path.isdir(os.path.join(base, name)) and not name.startswith(".")
+        )
 
 
 def put_python_scripts_on_path():

@@ -35,8 +35,9 @@ def import_due_dates(course, path=None):
         try:
             dates[name] = parse_utc(due) if due else None
         except (ValueError, OverflowError) as error:
-            raise PipelineError(f"{path}, line {line}: {due!r} is not a date ({error}); "
-                                "write it as 2026-11-20 18:00:00 UTC") from None
+            raise PipelineError(
+                f"{path}, line {line}: {due!r} is not a date ({error}); write it as 2026-11-20 18:00:00 UTC"
+            ) from None
     with Gradebook(course.db_url, course.coursedir.course_id) as gradebook:
         for name, due in dates.items():
             gradebook.update_or_create_assignment(name, duedate=due)

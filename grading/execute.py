@@ -65,14 +65,15 @@ class GradingKernelManager(AsyncKernelManager):
         kw.setdefault("env", {**os.environ, **self.extra_env})
         # IPython runs exec_lines at start-up, before any cell. No name is left in the
         # notebook's namespace.
-        kw["extra_arguments"] = [*kw.get("extra_arguments", []), *(
-            f"--IPKernelApp.exec_lines=import {name} as _preloaded; del _preloaded" for name in self.preload)]
+        kw["extra_arguments"] = [
+            *kw.get("extra_arguments", []),
+            *(f"--IPKernelApp.exec_lines=import {name} as _preloaded; del _preloaded" for name in self.preload),
+        ]
         return await super().start_kernel(**kw)
 
 
 def error_output(ename, evalue):
-    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
-                        traceback=[f"{ename}: {evalue}"])
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
 class GuardedExecute(Execute):
@@ -81,15 +82,15 @@ class GuardedExecute(Execute):
     budget = Float(
         120.0, help="Seconds for the whole notebook. Cells left when it runs out are not run (score 0)."
     ).tag(config=True)
-    memory_limit = Integer(
-        4 * 2**30, help="Address-space limit of the grading kernel, in bytes (0: none)."
-    ).tag(config=True)
-    max_output_bytes = Integer(
-        100_000, help="Bytes of stdout and stderr kept per cell; the rest is cut."
-    ).tag(config=True)
-    max_display_outputs = Integer(
-        50, help="Rich outputs (plots, HTML) kept per cell; the rest are dropped."
-    ).tag(config=True)
+    memory_limit = Integer(4 * 2**30, help="Address-space limit of the grading kernel, in bytes (0: none).").tag(
+        config=True
+    )
+    max_output_bytes = Integer(100_000, help="Bytes of stdout and stderr kept per cell; the rest is cut.").tag(
+        config=True
+    )
+    max_display_outputs = Integer(50, help="Rich outputs (plots, HTML) kept per cell; the rest are dropped.").tag(
+        config=True
+    )
     max_restarts = Integer(
         3, help="Kernel restarts allowed per notebook after a crash or an unanswered interrupt."
     ).tag(config=True)
@@ -102,7 +103,8 @@ class GuardedExecute(Execute):
     ).tag(config=True)
 
     preload = List(
-        Unicode(), ["grading.kernel_checks"],
+        Unicode(),
+        ["grading.kernel_checks"],
         help="Modules imported into every grading kernel (after each restart too) before its first cell.",
     ).tag(config=True)
 
@@ -156,8 +158,9 @@ class GuardedExecute(Execute):
             self._event(index, "kernel", reason)
             self._restarts += 1
             if self._restarts > self.max_restarts:
-                self._lost = (f"not run: the kernel had to be restarted {self.max_restarts} times, "
-                              "the grader stopped here")
+                self._lost = (
+                    f"not run: the kernel had to be restarted {self.max_restarts} times, the grader stopped here"
+                )
             elif not run_sync(self._async_restart_and_replay)():
                 self._lost = "not run: the kernel could not be restored after the failure above"
             return cell, resources
@@ -166,8 +169,9 @@ class GuardedExecute(Execute):
         return cell, resources
 
     def _out_of_time(self, index):
-        self._lost = (f"not run: the grader's time budget of {self.budget:g} s for this "
-                      "notebook ran out before this cell")
+        self._lost = (
+            f"not run: the grader's time budget of {self.budget:g} s for this notebook ran out before this cell"
+        )
         self._event(index, "budget", self._lost)
 
     async def _async_restart_and_replay(self):
@@ -211,8 +215,11 @@ class GuardedExecute(Execute):
         return self._cell_timeout is not None and time.monotonic() - self._cell_started >= self._cell_timeout
 
     def _timeout_message(self):
-        return ("interrupted after its time limit" if self._cell_timeout is None
-                else f"interrupted after {self._cell_timeout} s")
+        return (
+            "interrupted after its time limit"
+            if self._cell_timeout is None
+            else f"interrupted after {self._cell_timeout} s"
+        )
 
     def output(self, outs, msg, display_id, cell_index):
         parent = msg["parent_header"].get("msg_id")
@@ -224,8 +231,10 @@ class GuardedExecute(Execute):
                 return None
             if used + len(text) > self.max_output_bytes:
                 msg = copy.deepcopy(msg)
-                msg["content"]["text"] = (text[: self.max_output_bytes - used]
-                                          + f"\n[output cut by the grader after {self.max_output_bytes} bytes]\n")
+                msg["content"]["text"] = (
+                    text[: self.max_output_bytes - used]
+                    + f"\n[output cut by the grader after {self.max_output_bytes} bytes]\n"
+                )
                 self._event(cell_index, "output", f"output cut after {self.max_output_bytes} bytes")
         elif msg["msg_type"] in ("display_data", "execute_result"):
             count = self._output_sizes.get((parent, "displays"), 0) + 1
@@ -238,12 +247,21 @@ class GuardedExecute(Execute):
 
     def _describe(self, error):
         if isinstance(error, DeadKernelError):
-            return ("the kernel died while running this cell (os._exit, a crash in compiled code, "
-                    "or memory beyond the grader's limit); the grader restarted it and went on")
-        return ("this cell did not stop when interrupted after the time limit (does it catch "
-                "KeyboardInterrupt?); the grader restarted the kernel and went on")
+            return (
+                "the kernel died while running this cell (os._exit, a crash in compiled code, "
+                "or memory beyond the grader's limit); the grader restarted it and went on"
+            )
+        return (
+            "this cell did not stop when interrupted after the time limit (does it catch "
+            "KeyboardInterrupt?); the grader restarted the kernel and went on"
+        )
 
     def _event(self, index, kind, detail):
         cell = self.nb.cells[index]
-        record_event(self.nb, cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index}",
-                     kind, detail, graded=utils.is_grade(cell))
+        record_event(
+            self.nb,
+            cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index}",
+            kind,
+            detail,
+            graded=utils.is_grade(cell),
+        )

@@ -27,8 +27,14 @@ def hidden_lines(sources, public=()):
     also occur in the ``public`` sources (a hidden check may repeat a visible line verbatim: that
     line is no secret, and redacting it would hide a student's own code from them)."""
     seen = {line.strip() for text in public for line in split_hidden(text)[0].split("\n")}
-    return sorted({line.strip() for source in sources for line in split_hidden(source)[1]
-                   if line.strip() and line.strip() not in seen})
+    return sorted(
+        {
+            line.strip()
+            for source in sources
+            for line in split_hidden(source)[1]
+            if line.strip() and line.strip() not in seen
+        }
+    )
 
 
 def strip_ansi(text):

@@ -47,9 +47,11 @@ def stage_submission(course, student):
         chosen = expected if expected in names else (names[0] if len(names) == 1 else None)
         if chosen is None:
             intake.problems.append(
-                f"no notebook in submitted/{student}/{course.assignment}/" if not names else
-                f"no {expected}, and {len(names)} other notebooks ({', '.join(names)}): "
-                "cannot tell which one to grade")
+                f"no notebook in submitted/{student}/{course.assignment}/"
+                if not names
+                else f"no {expected}, and {len(names)} other notebooks ({', '.join(names)}): "
+                "cannot tell which one to grade"
+            )
         else:
             if chosen != expected:
                 intake.problems.append(f"the notebook is named {chosen!r}, not {expected!r}: graded it anyway")
@@ -126,9 +128,12 @@ def _repair(nb):
 def blank_stand_in(release_path, problems):
     """The released notebook, with a note on top saying why it stands in for the submission."""
     nb = nbformat.read(release_path, as_version=4)
-    note = ("**Note from the grader:** your submission could not be graded: "
-            + "; ".join(problems) + ". The blank assignment was graded in its place, "
-            "so every test scores 0. Contact your instructor if this is a mistake.")
+    note = (
+        "**Note from the grader:** your submission could not be graded: "
+        + "; ".join(problems)
+        + ". The blank assignment was graded in its place, "
+        "so every test scores 0. Contact your instructor if this is a mistake."
+    )
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(note))
     return nb
 

@@ -84,8 +84,10 @@ def numpy_untouched():
     """Fail if any public NumPy function was replaced after this module was loaded."""
     for (module_name, name), original in _NUMPY_SNAPSHOT.items():
         if getattr(_NUMPY_MODULES[module_name], name, None) is not original:
-            fail(f"{module_name}.{name} was replaced by code in this notebook, so it cannot be "
-                 "graded. Do not reassign NumPy functions; restart the kernel and run all cells.")
+            fail(
+                f"{module_name}.{name} was replaced by code in this notebook, so it cannot be "
+                "graded. Do not reassign NumPy functions; restart the kernel and run all cells."
+            )
 
 
 @_contextmanager
@@ -107,13 +109,16 @@ def _guarded(function, *args, **kwargs):
     try:
         return function(*args, **kwargs)
     finally:
-        changed = len(namespace) != len(before) or any(namespace.get(name, before) is not value
-                                                      for name, value in before.items())
+        changed = len(namespace) != len(before) or any(
+            namespace.get(name, before) is not value for name, value in before.items()
+        )
         if changed:
             namespace.clear()
             namespace.update(before)
-            raise failure("the code under test rebound names of the grader's own checks while it ran; "
-                          "it cannot be graded. Code must not reach into the functions that call it.")
+            raise failure(
+                "the code under test rebound names of the grader's own checks while it ran; "
+                "it cannot be graded. Code must not reach into the functions that call it."
+            )
 
 
 def call(function, *args, **kwargs):
@@ -141,6 +146,7 @@ def peak_bytes(function, *args, **kwargs):
 
 
 # -- reading results ---------------------------------------------------------------------------
+
 
 def array(x, what):
     """A plain float64 copy of x (never a subclass, whatever x is), or a clear failure."""
@@ -176,6 +182,7 @@ def _shape_of(x):
 
 # -- checks ------------------------------------------------------------------------------------
 
+
 def is_pair(result, what):
     """result is a tuple (or list) of two things, as ``(output, weights)``."""
     items = _guarded(tuple, result) if isinstance(result, (tuple, list)) else ()
@@ -197,9 +204,11 @@ def dtype(x, expected_dtype, what):
         fail(f"{what} should be a NumPy array, got {type(x).__name__}.")
     got = _ndarray.dtype.__get__(x)
     if got != _dtype(expected_dtype):
-        fail(f"{what} has dtype {got}, expected {_dtype(expected_dtype)}. NumPy 2 turns float32 "
-             "into float64 when you mix in a float64 array or an np.float64 scalar such as "
-             "np.sqrt(d_k); a Python float (math.sqrt) keeps float32.")
+        fail(
+            f"{what} has dtype {got}, expected {_dtype(expected_dtype)}. NumPy 2 turns float32 "
+            "into float64 when you mix in a float64 array or an np.float64 scalar such as "
+            "np.sqrt(d_k); a Python float (math.sqrt) keeps float32."
+        )
 
 
 def finite(x, what):
@@ -208,8 +217,10 @@ def finite(x, what):
         bad = ~((a - a) == 0)  # True for NaN and +-inf
     if bad.any():
         index = _first(bad)
-        fail(f"{what} has {int(bad.sum())} values that are NaN or inf, the first at index "
-             f"{index}: {a[index]}. Did a row with every key blocked give 0/0?")
+        fail(
+            f"{what} has {int(bad.sum())} values that are NaN or inf, the first at index "
+            f"{index}: {a[index]}. Did a row with every key blocked give 0/0?"
+        )
 
 
 def _wrong(a, e, atol, rtol):
@@ -240,8 +251,10 @@ def close(actual, expected, what, atol=1e-8, rtol=1e-6, hint="", mistakes=None):
     with quiet():
         finite_values = (a - a) == 0
     index = _first(wrong)
-    message = (f"{what}: {int(wrong.sum())} of {a.size} values are wrong. "
-               f"First at index {index}: got {a[index]:.6g}, expected {e[index]:.6g}")
+    message = (
+        f"{what}: {int(wrong.sum())} of {a.size} values are wrong. "
+        f"First at index {index}: got {a[index]:.6g}, expected {e[index]:.6g}"
+    )
     if finite_values.any():
         message += f"; largest difference {float(difference[finite_values].max()):.3g}"
     if not finite_values.all():
@@ -259,8 +272,7 @@ def rows_sum_to_one(weights, what):
     wrong = ~(abs(sums - 1.0) <= 1e-6)
     if wrong.any():
         index = _first(wrong)
-        fail(f"row {index} of {what} sums to {sums[index]:.4g}, not 1. "
-             "Softmax over the last axis (the keys)?")
+        fail(f"row {index} of {what} sums to {sums[index]:.4g}, not 1. Softmax over the last axis (the keys)?")
 
 
 def raises(error_type, function, *args, what, **kwargs):

@@ -40,8 +40,18 @@ from .release import generate_release
 from .snapshot import take
 from .worker import AssignmentPlugin, Outcome, grade_submission
 
-__all__ = ["ExecutionSettings", "PipelineError", "StudentResult", "export_grades", "generate_release",
-           "grade_class", "part_of", "students_to_grade", "summarize", "write_report"]
+__all__ = [
+    "ExecutionSettings",
+    "PipelineError",
+    "StudentResult",
+    "export_grades",
+    "generate_release",
+    "grade_class",
+    "part_of",
+    "students_to_grade",
+    "summarize",
+    "write_report",
+]
 
 
 @dataclass
@@ -69,15 +79,26 @@ class ExecutionSettings:
         return Config({"GuardedExecute": {name: value for name, value in asdict(self).items() if value is not None}})
 
 
-def grade_class(course, *, students=None, workers=None, scheduler=None, client=None,
-                settings=ExecutionSettings(), feedback=True, progress=print):
+def grade_class(
+    course,
+    *,
+    students=None,
+    workers=None,
+    scheduler=None,
+    client=None,
+    settings=None,
+    feedback=True,
+    progress=print,
+):
     """Grade ``students`` (default: every folder under submitted/); return a StudentResult each.
 
     The submissions are graded on ``client``'s dask cluster if given, else on the one whose
     scheduler is at ``scheduler``, else on a LocalCluster of ``workers`` processes (default:
     one per core) started for this call. With ``feedback``, each student's feedback HTML is
-    written as soon as their scores are recorded.
+    written as soon as their scores are recorded. ``settings`` (ExecutionSettings) override
+    the course's configuration.
     """
+    settings = settings or ExecutionSettings()
     students = students_to_grade(course, students)
     if not students:
         progress("no submissions found under submitted/")
@@ -97,6 +118,7 @@ def grade_class(course, *, students=None, workers=None, scheduler=None, client=N
 
 # -- steps ----------------------------------------------------------------------------------
 
+
 def students_to_grade(course, students=None):
     """The students asked for, each of whom must have a folder under submitted/ (PipelineError
     if not: a typo must not become a row of zeros); default: all who have one."""
@@ -106,9 +128,11 @@ def students_to_grade(course, students=None):
     missing = [student for student in students if student not in found]
     if missing:
         folder = course.coursedir.submitted_directory
-        raise PipelineError(f"no submission from {', '.join(missing)}: there is no folder {folder}/<student>/ "
-                            f"for {'them' if len(missing) > 1 else 'it'} (students with one: "
-                            f"{', '.join(found[:10]) or 'none'}{' ...' if len(found) > 10 else ''})")
+        raise PipelineError(
+            f"no submission from {', '.join(missing)}: there is no folder {folder}/<student>/ "
+            f"for {'them' if len(missing) > 1 else 'it'} (students with one: "
+            f"{', '.join(found[:10]) or 'none'}{' ...' if len(found) > 10 else ''})"
+        )
     return list(dict.fromkeys(students))
 
 
@@ -120,9 +144,17 @@ def _dask(client, workers, scheduler):
         with Client(scheduler) as remote:
             yield remote
     else:
-        with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                          memory_limit=0, dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
-                Client(cluster) as local:
+        with (
+            LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                memory_limit=0,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            ) as cluster,
+            Client(cluster) as local,
+        ):
             yield local
 
 
@@ -131,8 +163,9 @@ def _set_up(client, plugin):
     try:
         client.register_plugin(plugin)
     except Exception as error:  # the plugin's set-up failed on a worker
-        raise PipelineError(f"the dask workers could not set up the assignment: {type(error).__name__}: "
-                            f"{error}") from error
+        raise PipelineError(
+            f"the dask workers could not set up the assignment: {type(error).__name__}: {error}"
+        ) from error
 
 
 def _graded(client, plugin_name, course, students, recorder, feedback):
@@ -142,9 +175,16 @@ def _graded(client, plugin_name, course, students, recorder, feedback):
     futures, pending = {}, as_completed()
 
     def submit(student):
-        future = client.submit(grade_submission, plugin_name, student, _submission_files(course, student),
-                               recorder.prior(student), feedback, key=f"grade-{student}-{uuid.uuid4().hex}",
-                               pure=False)
+        future = client.submit(
+            grade_submission,
+            plugin_name,
+            student,
+            _submission_files(course, student),
+            recorder.prior(student),
+            feedback,
+            key=f"grade-{student}-{uuid.uuid4().hex}",
+            pure=False,
+        )
         futures[future] = student
         pending.add(future)
 
@@ -173,8 +213,11 @@ def _outcome(future, student):
     try:
         return future.result()
     except Exception as error:  # the workers running it died, or the connection to them did
-        return Outcome(student, error=f"{type(error).__name__}: {error}", events=[
-            {"cell": "notebook", "kind": "grader", "detail": f"not graded: {type(error).__name__}: {error}"}])
+        return Outcome(
+            student,
+            error=f"{type(error).__name__}: {error}",
+            events=[{"cell": "notebook", "kind": "grader", "detail": f"not graded: {type(error).__name__}: {error}"}],
+        )
 
 
 def _record(course, recorder, outcome):
@@ -182,8 +225,13 @@ def _record(course, recorder, outcome):
     gradebook's row, which the next run rewrites along with the row."""
     if outcome.log:
         course.log.info("%s, graded on a worker:\n%s", outcome.student, outcome.log.rstrip())
-    result = StudentResult(outcome.student, score=outcome.score, max_score=outcome.max_score,
-                           events=outcome.events, seconds=outcome.seconds)
+    result = StudentResult(
+        outcome.student,
+        score=outcome.score,
+        max_score=outcome.max_score,
+        events=outcome.events,
+        seconds=outcome.seconds,
+    )
     if outcome.error is not None:
         course.log.error("%s could not be graded: %s", outcome.student, outcome.error)
         if not recorder.has_row(outcome.student):  # a row with zeros, marked for manual grading
@@ -236,10 +284,13 @@ def part_of(grade_id):
 
 # -- reporting ----------------------------------------------------------------------------
 
+
 def _report_progress(progress, done, total, result, start, results):
     troubled = sum(1 for r in results.values() if r.events)
-    line = (f"[{done:>3}/{total}] {result.student:<24} {result.seconds:5.1f} s"
-            f"   elapsed {time.monotonic() - start:5.0f} s, submissions with problems so far: {troubled}")
+    line = (
+        f"[{done:>3}/{total}] {result.student:<24} {result.seconds:5.1f} s"
+        f"   elapsed {time.monotonic() - start:5.0f} s, submissions with problems so far: {troubled}"
+    )
     progress(line)
     for event in result.events:
         progress(f"        ! {event['cell']}: {event['detail']}")
@@ -270,4 +321,3 @@ def summarize(results):
     total = sum(r.score for r in recorded) / len(recorded)
     lines.append(f"{'total':<12}{total:8.1f}{recorded[0].max_score:6.0f}")
     return lines
-

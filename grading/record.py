@@ -16,7 +16,7 @@ has either their previous row or a complete new one, never half of one.
 
 import time
 
-from nbgrader.api import (Comment, Gradebook, Grade, Student, SubmittedAssignment, SubmittedNotebook)
+from nbgrader.api import Comment, Grade, Gradebook, Student, SubmittedAssignment, SubmittedNotebook
 from sqlalchemy.orm import selectinload
 
 
@@ -30,15 +30,22 @@ class Recorder:
         # Nothing else writes these rows during the run: what is loaded stays true after a commit.
         session.expire_on_commit = False
         self.assignment = self.gradebook.find_assignment(self.course.assignment)
-        self.names = {cell.id: cell.name for notebook in self.assignment.notebooks
-                      for cells in (notebook.grade_cells, notebook.solution_cells, notebook.task_cells)
-                      for cell in cells}
+        self.names = {
+            cell.id: cell.name
+            for notebook in self.assignment.notebooks
+            for cells in (notebook.grade_cells, notebook.solution_cells, notebook.task_cells)
+            for cell in cells
+        }
         self.students = {student.id: student for student in self.gradebook.students}
         notebooks = selectinload(SubmittedAssignment.notebooks)
-        self.submissions = {submission.student_id: submission for submission in session.query(SubmittedAssignment)
-                            .filter(SubmittedAssignment.assignment_id == self.assignment.id)
-                            .options(notebooks.selectinload(SubmittedNotebook.grades),
-                                     notebooks.selectinload(SubmittedNotebook.comments))}
+        self.submissions = {
+            submission.student_id: submission
+            for submission in session.query(SubmittedAssignment)
+            .filter(SubmittedAssignment.assignment_id == self.assignment.id)
+            .options(
+                notebooks.selectinload(SubmittedNotebook.grades), notebooks.selectinload(SubmittedNotebook.comments)
+            )
+        }
         self.pending, self.committed_at = 0, time.monotonic()
         return self
 
@@ -53,12 +60,18 @@ class Recorder:
         submission = self.submissions.get(student)
         if submission is None:
             return None
-        grades = {self.names[grade.cell_id]: (grade.manual_score, grade.extra_credit)
-                  for notebook in submission.notebooks for grade in notebook.grades
-                  if grade.manual_score is not None or grade.extra_credit is not None}
-        comments = {self.names[comment.cell_id]: comment.manual_comment
-                    for notebook in submission.notebooks for comment in notebook.comments
-                    if comment.manual_comment is not None}
+        grades = {
+            self.names[grade.cell_id]: (grade.manual_score, grade.extra_credit)
+            for notebook in submission.notebooks
+            for grade in notebook.grades
+            if grade.manual_score is not None or grade.extra_credit is not None
+        }
+        comments = {
+            self.names[comment.cell_id]: comment.manual_comment
+            for notebook in submission.notebooks
+            for comment in notebook.comments
+            if comment.manual_comment is not None
+        }
         return {"extension": submission.extension, "grades": grades, "comments": comments}
 
     def has_row(self, student):

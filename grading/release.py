@@ -51,15 +51,18 @@ def check_release(course, say=print):
             raise PipelineError(
                 f"the gradebook has no {course.assignment}, and source/ no longer generates the committed "
                 f"release ({'; '.join(differences)}): run `make release` (students' copies then differ from "
-                "the new release) or restore source/")
+                "the new release) or restore source/"
+            )
         _generate(course, release_directory=os.path.join(CHECK, "release"))
         say(f"gradebook: stored the tests of release/{course.assignment}, generated from source/")
     else:
         differences += _changed_tests(_stored(course, check_db), stored)
         if differences:
-            say(f"warning: source/{course.assignment} has changed since the release ({'; '.join(differences)}). "
+            say(
+                f"warning: source/{course.assignment} has changed since the release ({'; '.join(differences)}). "
                 f"Grading against release/{course.assignment} and the tests the gradebook stored for it; "
-                "`make release` regenerates both (students' copies then differ from the new release).")
+                "`make release` regenerates both (students' copies then differ from the new release)."
+            )
     shutil.rmtree(check, ignore_errors=True)
     return differences
 
@@ -67,8 +70,7 @@ def check_release(course, say=print):
 def _generate(course, **directories):
     result = course.run(GenerateAssignment, ".", **directories)
     if not result["success"]:
-        raise PipelineError("nbgrader generate_assignment failed:\n" + result.get("error", "")
-                           + result.get("log", ""))
+        raise PipelineError("nbgrader generate_assignment failed:\n" + result.get("error", "") + result.get("log", ""))
 
 
 def _stored(course, db_url):
@@ -81,17 +83,31 @@ def _stored(course, db_url):
 
 def _changed_tests(generated, stored):
     """The cells whose stored version (hidden tests, points, ...) source/ would now change."""
-    names = sorted({name for kind in stored for name in set(stored[kind]) | set(generated[kind])
-                    if stored[kind].get(name) != generated[kind].get(name)})
-    return [f"tests stored in the gradebook differ in cells {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}"
-            ] if names else []
+    names = sorted(
+        {
+            name
+            for kind in stored
+            for name in set(stored[kind]) | set(generated[kind])
+            if stored[kind].get(name) != generated[kind].get(name)
+        }
+    )
+    return (
+        [f"tests stored in the gradebook differ in cells {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}"]
+        if names
+        else []
+    )
 
 
 def _differences(generated, committed):
     """What differs between two release folders, in words (empty when nothing does)."""
-    files = {folder: sorted(os.path.relpath(os.path.join(parent, name), folder)
-                            for parent, _, names in os.walk(folder) for name in names)
-             for folder in (generated, committed)}
+    files = {
+        folder: sorted(
+            os.path.relpath(os.path.join(parent, name), folder)
+            for parent, _, names in os.walk(folder)
+            for name in names
+        )
+        for folder in (generated, committed)
+    }
     differences = [f"{name} only in source/" for name in files[generated] if name not in files[committed]]
     differences += [f"{name} only in release/" for name in files[committed] if name not in files[generated]]
     for name in files[generated]:

@@ -55,8 +55,10 @@ def take(course, settings=None):
         try:
             cells = stored_cells(gradebook, course.assignment, notebook)
         except MissingEntry:
-            raise PipelineError(f"the gradebook holds no tests for {course.assignment}: run `make release`, or "
-                                "`python -m grading grade`, which stores them") from None
+            raise PipelineError(
+                f"the gradebook holds no tests for {course.assignment}: run `make release`, or "
+                "`python -m grading grade`, which stores them"
+            ) from None
         stored = gradebook.find_notebook(notebook, course.assignment)
         duedate, kernelspec = stored.assignment.duedate, stored.kernelspec
     config = course.config.copy()
@@ -64,19 +66,28 @@ def take(course, settings=None):
         config.merge(settings)
     with tempfile.TemporaryDirectory() as scratch:
         path = os.path.join(scratch, "gradebook.db")
-        write_gradebook("sqlite:///" + path, course.coursedir.course_id, course.assignment, notebook,
-                        duedate, kernelspec, cells)
+        write_gradebook(
+            "sqlite:///" + path, course.coursedir.course_id, course.assignment, notebook, duedate, kernelspec, cells
+        )
         with open(path, "rb") as handle:
             assignment_gradebook = handle.read()
-    return AssignmentSnapshot(assignment=course.assignment, notebook=notebook, release_notebook=release_notebook,
-                              release_files=release_files, gradebook=assignment_gradebook, config=config)
+    return AssignmentSnapshot(
+        assignment=course.assignment,
+        notebook=notebook,
+        release_notebook=release_notebook,
+        release_files=release_files,
+        gradebook=assignment_gradebook,
+        config=config,
+    )
 
 
 def stored_cells(gradebook, assignment, notebook):
     """The cells nbgrader stored for a notebook, by kind (see CELL_FIELDS); MissingEntry if none."""
     stored = gradebook.find_notebook(notebook, assignment)
-    return {kind: {cell.name: {field: getattr(cell, field) for field in fields} for cell in getattr(stored, kind)}
-            for kind, fields in CELL_FIELDS.items()}
+    return {
+        kind: {cell.name: {field: getattr(cell, field) for field in fields} for cell in getattr(stored, kind)}
+        for kind, fields in CELL_FIELDS.items()
+    }
 
 
 def write_gradebook(db_url, course_id, assignment, notebook, duedate, kernelspec, cells):

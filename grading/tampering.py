@@ -82,8 +82,11 @@ def _reasons(node, protected):
             yield "reaches sys.modules"
         elif ATTRIBUTES.get(node.attr):
             yield ATTRIBUTES[node.attr]
-        if (isinstance(node.ctx, (ast.Store, ast.Del)) and isinstance(node.value, ast.Name)
-                and node.value.id in NUMPY_NAMES):
+        if (
+            isinstance(node.ctx, (ast.Store, ast.Del))
+            and isinstance(node.value, ast.Name)
+            and node.value.id in NUMPY_NAMES
+        ):
             yield f"replaces NumPy's {node.attr}"
     elif isinstance(node, ast.Import):
         for alias in node.names:
@@ -125,6 +128,11 @@ def scan(submission, release):
             where = info.get("grade_id") or f"cell {index}"
             detail = "; ".join(f"line {number}: {reason}" for number, reason in lines[:6])
             more = f" (and {len(lines) - 6} more)" if len(lines) > 6 else ""
-            events.append({"cell": where, "kind": "suspicious",
-                           "detail": f"code that reaches for the grader: {detail}{more}; scores are not changed"})
+            events.append(
+                {
+                    "cell": where,
+                    "kind": "suspicious",
+                    "detail": f"code that reaches for the grader: {detail}{more}; scores are not changed",
+                }
+            )
     return events

@@ -109,8 +109,11 @@ def grade_submission(plugin_name, student, files, prior=None, feedback=True):
             outcome = _grade(_scratch_course(plugin, scratch), student, files, prior, feedback)
         except Exception:  # the grader's own failure: the coordinator gives a row with the reason
             error = traceback.format_exc()
-            outcome = Outcome(student, error=error, events=[
-                {"cell": "notebook", "kind": "grader", "detail": error.strip().splitlines()[-1]}])
+            outcome = Outcome(
+                student,
+                error=error,
+                events=[{"cell": "notebook", "kind": "grader", "detail": error.strip().splitlines()[-1]}],
+            )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     outcome.seconds = time.monotonic() - start
@@ -124,8 +127,10 @@ def _scratch_course(plugin, root):
     config.CourseDirectory.db_url = "sqlite:///" + os.path.join(root, "gradebook.db")
     shutil.copyfile(plugin.gradebook, os.path.join(root, "gradebook.db"))
     course = Course(root, snapshot.assignment, config=config, log=plugin.log)
-    _write(course.path(course.coursedir.release_directory),
-           {snapshot.notebook + ".ipynb": snapshot.release_notebook, **snapshot.release_files})
+    _write(
+        course.path(course.coursedir.release_directory),
+        {snapshot.notebook + ".ipynb": snapshot.release_notebook, **snapshot.release_files},
+    )
     # nbgrader autograde copies the assignment's other files over the student's, from source/:
     # here they come from the release, which is what the students were given.
     _write(course.path(course.coursedir.source_directory), snapshot.release_files)
@@ -145,8 +150,12 @@ def _grade(course, student, files, prior, feedback):
         stage_blank(course, student, [f"nbgrader could not grade it ({reason})"])
         graded = _autograde(course, student, log)
     if not graded:
-        return Outcome(student, log="".join(entry.get("log", "") for entry in log), error=log[-1].get("error"),
-                       events=[{"cell": "notebook", "kind": "grader", "detail": _last_error_line(log[-1])}])
+        return Outcome(
+            student,
+            log="".join(entry.get("log", "") for entry in log),
+            error=log[-1].get("error"),
+            events=[{"cell": "notebook", "kind": "grader", "detail": _last_error_line(log[-1])}],
+        )
     autograded = course.path(course.coursedir.autograded_directory, student)
     nb = nbformat.read(os.path.join(autograded, course.notebook + ".ipynb"), as_version=4)
     outcome = Outcome(student, autograded=_read(autograded), events=events_of(nb))
@@ -156,10 +165,15 @@ def _grade(course, student, files, prior, feedback):
         if result["success"]:
             outcome.feedback = _read(course.path(course.coursedir.feedback_directory, student))
         else:
-            outcome.events.append({"cell": "notebook", "kind": "feedback",
-                                   "detail": "no feedback: " + _last_error_line(result)})
-    _read_scores(course, student, outcome, [cell.metadata.nbgrader["grade_id"] for cell in nb.cells
-                                            if cell.metadata.get("nbgrader", {}).get("grade")])
+            outcome.events.append(
+                {"cell": "notebook", "kind": "feedback", "detail": "no feedback: " + _last_error_line(result)}
+            )
+    _read_scores(
+        course,
+        student,
+        outcome,
+        [cell.metadata.nbgrader["grade_id"] for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")],
+    )
     outcome.log = "".join(entry.get("log", "") for entry in log)
     return outcome
 
@@ -192,14 +206,20 @@ def _read_scores(course, student, outcome, order):
     """What nbgrader stored for the submission; grades in the notebook's order of cells."""
     with Gradebook(course.db_url, course.coursedir.course_id) as gradebook:
         submission = gradebook.find_submission(course.assignment, student)
-        outcome.timestamp, outcome.score, outcome.max_score = (submission.timestamp, submission.score,
-                                                               submission.max_score)
+        outcome.timestamp, outcome.score, outcome.max_score = (
+            submission.timestamp,
+            submission.score,
+            submission.max_score,
+        )
         for notebook in submission.notebooks:
             outcome.late_penalty = notebook.late_submission_penalty
             for grade in notebook.grades:
-                outcome.grades[grade.name] = {"auto_score": grade.auto_score,
-                                              "needs_manual_grade": grade.needs_manual_grade,
-                                              "score": grade.score, "max_score": grade.max_score}
+                outcome.grades[grade.name] = {
+                    "auto_score": grade.auto_score,
+                    "needs_manual_grade": grade.needs_manual_grade,
+                    "score": grade.score,
+                    "max_score": grade.max_score,
+                }
             for comment in notebook.comments:
                 outcome.comments[comment.name] = comment.auto_comment
     position = {name: index for index, name in enumerate(order)}
@@ -228,6 +248,9 @@ def _read(folder):
 def _last_error_line(result):
     """The most specific error message of a failed nbgrader run (its log holds the traceback)."""
     lines = (result.get("log", "") + "\n" + result.get("error", "")).splitlines()
-    errors = [line.strip() for line in lines
-              if re.match(r"\s*[\w.]+(Error|Exception):", line) and "NbGraderException" not in line]
+    errors = [
+        line.strip()
+        for line in lines
+        if re.match(r"\s*[\w.]+(Error|Exception):", line) and "NbGraderException" not in line
+    ]
     return (errors[-1] if errors else "unknown error, see .grading/grading.log")[:300]

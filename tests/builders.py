@@ -26,8 +26,9 @@ def solved_source(source):
 
 def completed(release, source):
     """The release with every solution cell replaced by the solution from source/."""
-    solutions = {grade_id(c): solved_source(c.source) for c in source.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
+    solutions = {
+        grade_id(c): solved_source(c.source) for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")
+    }
     nb = copy.deepcopy(release)
     for cell in nb.cells:
         if grade_id(cell) in solutions:
@@ -72,8 +73,13 @@ def rename(source, names):
         if tok.type == tokenize.NAME:
             return names.get(tok.string)
         if tok.type == tokenize.STRING and "f" in tok.string.split(tok.string[-1])[0].lower():
-            new = re.sub(r"\{([^{}]*)\}", lambda field: re.sub(
-                r"\b[A-Za-z_]\w*\b", lambda name: names.get(name.group(), name.group()), field.group()), tok.string)
+            new = re.sub(
+                r"\{([^{}]*)\}",
+                lambda field: re.sub(
+                    r"\b[A-Za-z_]\w*\b", lambda name: names.get(name.group(), name.group()), field.group()
+                ),
+                tok.string,
+            )
             return new if new != tok.string else None
         return None
 
@@ -81,7 +87,7 @@ def rename(source, names):
     for tok, new in reversed(edits):  # right to left, so earlier columns stay valid
         if new is not None and tok.start[0] == tok.end[0]:
             row = tok.start[0] - 1
-            lines[row] = lines[row][:tok.start[1]] + new + lines[row][tok.end[1]:]
+            lines[row] = lines[row][: tok.start[1]] + new + lines[row][tok.end[1] :]
     return "".join(lines)
 
 
@@ -91,7 +97,7 @@ def without_comments(source):
     comments = [tok for tok in tokenize.generate_tokens(io.StringIO(source).readline) if tok.type == tokenize.COMMENT]
     for tok in reversed(comments):
         row = tok.start[0] - 1
-        kept = lines[row][:tok.start[1]].rstrip()
+        kept = lines[row][: tok.start[1]].rstrip()
         lines[row] = kept + "\n" if kept else ""
     return "".join(lines)
 

@@ -35,23 +35,57 @@ LATE = {"lou_copied_late": "2026-11-21 19:30:00.000000 UTC"}  # 25.5 hours after
 
 # What the copier renamed in the copied cells.
 COPIER_NAMES = {
-    "arr": "vals", "peak": "top", "e": "ex", "norm": "denom", "depth": "dk", "logits": "raw_scores",
-    "allowed": "ok", "attn": "probs", "out": "result", "idx": "pos", "counts": "lens", "bad": "invalid",
-    "keep": "valid", "gen": "rng", "std": "sigma", "b": "bs", "t": "steps_", "heads_q": "qh",
-    "heads_k": "kh", "heads_v": "vh", "ctx": "mixed", "k_store": "kbuf", "v_store": "vbuf",
-    "filled": "used", "k_new": "kk", "v_new": "vv", "stop": "upto", "offset": "past",
-    "steps": "n_new", "all_k": "ks", "all_v": "vs", "visible": "can_see", "entries": "n_entries",
-    "per_layer": "layer_elems", "n": "best", "lx": "log_n", "ly": "log_c", "design": "A", "slope": "p",
+    "arr": "vals",
+    "peak": "top",
+    "e": "ex",
+    "norm": "denom",
+    "depth": "dk",
+    "logits": "raw_scores",
+    "allowed": "ok",
+    "attn": "probs",
+    "out": "result",
+    "idx": "pos",
+    "counts": "lens",
+    "bad": "invalid",
+    "keep": "valid",
+    "gen": "rng",
+    "std": "sigma",
+    "b": "bs",
+    "t": "steps_",
+    "heads_q": "qh",
+    "heads_k": "kh",
+    "heads_v": "vh",
+    "ctx": "mixed",
+    "k_store": "kbuf",
+    "v_store": "vbuf",
+    "filled": "used",
+    "k_new": "kk",
+    "v_new": "vv",
+    "stop": "upto",
+    "offset": "past",
+    "steps": "n_new",
+    "all_k": "ks",
+    "all_v": "vs",
+    "visible": "can_see",
+    "entries": "n_entries",
+    "per_layer": "layer_elems",
+    "n": "best",
+    "lx": "log_n",
+    "ly": "log_c",
+    "design": "A",
+    "slope": "p",
 }
 
 REFLECTIONS = {
     "reflect-kv-cache-tradeoff": (
         "The cache keeps K and V for every past token in every layer: 2 x layers x batch x heads x "
         "tokens x head_dim numbers, so it grows linearly with each of them. Serving many users at long "
-        "context runs out of GPU memory for caches before it runs out of compute."),
+        "context runs out of GPU memory for caches before it runs out of compute."
+    ),
     "reflect-long-context": (
         "About 35,000 tokens for one layer's float16 scores in 80 GB. FlashAttention never stores the "
-        "N x N matrix, so memory becomes linear in N, but the compute stays quadratic."),
+        "N x N matrix, so memory becomes linear in N, but the compute stays quadratic."
+    ),
 }
 
 
@@ -86,8 +120,9 @@ def students(release, solution):
     cell(tampered, "test-sdpa-batched").metadata["nbgrader"]["points"] = 30
 
     looping = copy.deepcopy(solution)
-    append_to_cell(looping, "kvcache", "# checking my cache by hand\nprobe = KVCache(4, 1, 2)\n"
-                   "while len(probe) < 5:\n    pass\n")
+    append_to_cell(
+        looping, "kvcache", "# checking my cache by hand\nprobe = KVCache(4, 1, 2)\nwhile len(probe) < 5:\n    pass\n"
+    )
 
     dying = copy.deepcopy(solution)
     append_to_cell(dying, "decode-step", "import os\nos._exit(0)  # free memory before Part 5\n")
@@ -104,8 +139,10 @@ def students(release, solution):
         "ben_partial": (partial, "attention.ipynb"),
         "cara_blank": (copy.deepcopy(release), "attention.ipynb"),
         "dev_buggy_masks": (_with_bugs(solution, "sdpa_inverted_mask", "padding_mask_off_by_one"), "attention.ipynb"),
-        "eli_buggy_heads": (_with_bugs(solution, "mha_reshape_without_transpose", "decode_top_left_mask"),
-                            "attention.ipynb"),
+        "eli_buggy_heads": (
+            _with_bugs(solution, "mha_reshape_without_transpose", "decode_top_left_mask"),
+            "attention.ipynb",
+        ),
         "fay_infinite_loop": (looping, "attention.ipynb"),
         "gus_kernel_dies": (dying, "attention.ipynb"),
         "hal_tampered_tests": (tampered, "attention.ipynb"),
@@ -141,8 +178,9 @@ def main(argv=None):
     parser.add_argument("--copies", type=int, default=1, help="copies of each student (default: 1)")
     args = parser.parse_args(argv)
     if args.copies > 1 and args.root.resolve() == repository:
-        parser.error("a class of copies goes into another course folder (COURSE_ROOT): submitted/ here "
-                     "is the committed class")
+        parser.error(
+            "a class of copies goes into another course folder (COURSE_ROOT): submitted/ here is the committed class"
+        )
     args.root.mkdir(parents=True, exist_ok=True)
     for name in ("nbgrader_config.py", "source", "release"):
         if not (args.root / name).exists():

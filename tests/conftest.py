@@ -12,6 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from jupyter_isolation import isolate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,13 +22,13 @@ REPO = Path(__file__).resolve().parents[1]
 _JUPYTER_HOME = Path(tempfile.mkdtemp(prefix="attention-tests-jupyter-"))
 isolate(_JUPYTER_HOME)
 
+from dask.distributed import Client, LocalCluster  # noqa: E402
+
 from builders import completed, read  # noqa: E402  (after the environment is set)
 from bundled_class import write_class  # noqa: E402
-from dask.distributed import Client, LocalCluster  # noqa: E402
 from grading.__main__ import main  # noqa: E402
 from grading.course import Course  # noqa: E402
 from grading.release import generate_release  # noqa: E402
-
 
 # The bundled class is submitted/ with the course's due dates and Canvas roster.
 COURSE_FILES = ("assignments.csv", "roster.csv")
@@ -100,10 +101,12 @@ def course_template(tmp_path_factory):
 @pytest.fixture(scope="session")
 def course_factory(tmp_path_factory, course_template):
     """A fresh course directory (a copy of the template) per call."""
+
     def make(name):
         root = tmp_path_factory.mktemp(name) / "course"
         shutil.copytree(course_template.root, root, ignore=shutil.ignore_patterns(".grading"))
         return Course(root)
+
     return make
 
 
@@ -129,8 +132,17 @@ def copy_course(course, folder):
 @pytest.fixture(scope="session")
 def dask_client():
     """Two single-threaded worker processes, as `make grade` starts on a 2-core machine."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit=0,
-                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=0,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 
@@ -149,4 +161,6 @@ def pytest_terminal_summary(terminalreporter):
     seconds = getattr(terminalreporter.config, "solution_seconds", None)
     if seconds is not None:
         terminalreporter.write_line(
-            f"solution notebook: executed by the grader in {seconds:.1f} s (kernel start included; make bench holds it to 10 s)")
+            f"solution notebook: executed by the grader in {seconds:.1f} s "
+            "(kernel start included; make bench holds it to 10 s)"
+        )

@@ -23,14 +23,47 @@ def dask_cli_cluster(folder, workers=2):
     started = []
     with open(folder / "cluster.log", "w") as log:
         try:
-            started.append(subprocess.Popen(
-                [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                 "--scheduler-file", str(scheduler_file)], stdout=log, stderr=subprocess.STDOUT))
+            started.append(
+                subprocess.Popen(
+                    [
+                        DASK,
+                        "scheduler",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        "0",
+                        "--no-dashboard",
+                        "--scheduler-file",
+                        str(scheduler_file),
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
             for index in range(workers):
-                started.append(subprocess.Popen(
-                    [DASK, "worker", "--scheduler-file", str(scheduler_file), "--host", "127.0.0.1",
-                     "--name", f"worker-{index}", "--nthreads", "1", "--memory-limit", "0", "--no-dashboard",
-                     "--local-directory", str(folder / f"worker-{index}")], stdout=log, stderr=subprocess.STDOUT))
+                started.append(
+                    subprocess.Popen(
+                        [
+                            DASK,
+                            "worker",
+                            "--scheduler-file",
+                            str(scheduler_file),
+                            "--host",
+                            "127.0.0.1",
+                            "--name",
+                            f"worker-{index}",
+                            "--nthreads",
+                            "1",
+                            "--memory-limit",
+                            "0",
+                            "--no-dashboard",
+                            "--local-directory",
+                            str(folder / f"worker-{index}"),
+                        ],
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
             wait_for(scheduler_file.exists, "the scheduler file")
             yield json.loads(scheduler_file.read_text())["address"]
         finally:

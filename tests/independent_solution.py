@@ -200,14 +200,14 @@ def fit_scaling_exponent(sizes, costs):
     (slope, _), *_ = np.linalg.lstsq(design, ly, rcond=None)
     return float(slope)
 ''',
-    "memory-answers": '''
+    "memory-answers": """
 ANSWER_MEMORY_RATIO_SEQ_DOUBLED = None
 ANSWER_GPT2_SMALL_SCORES_MIB = None
 ANSWER_LLAMA7B_KV_KIB_PER_TOKEN = None
 ANSWER_MEMORY_RATIO_SEQ_DOUBLED = 4.0  # N^2 entries: twice the tokens, four times the bytes
 ANSWER_GPT2_SMALL_SCORES_MIB = 12 * 1024 * 1024 * 4 / 2**20
 ANSWER_LLAMA7B_KV_KIB_PER_TOKEN = 2 * 32 * 4096 * 2 / 1024
-''',
+""",
     "tiled": '''
 def tiled_attention(Q, K, V, mask=None, block_size=64):
     """softmax(Q K^T / sqrt(d_k)) V, one block of keys at a time (online softmax); returns the output."""
@@ -236,10 +236,10 @@ def tiled_attention(Q, K, V, mask=None, block_size=64):
         best = top
     return (acc / np.where(denom == 0, 1.0, denom)).astype(out_dtype)
 ''',
-    "gqa-answer": '''
+    "gqa-answer": """
 ANSWER_LLAMA2_70B_KV_KIB_PER_TOKEN = None
 ANSWER_LLAMA2_70B_KV_KIB_PER_TOKEN = 2 * 80 * 8 * 128 * 2 / 1024  # K and V, 80 layers, 8 heads of 128, fp16
-''',
+""",
     "compute-functions": '''
 def attention_flops(batch_size, num_heads, seq_len, head_dim):
     """FLOPs of Q K^T and weights @ V in self-attention (a multiply-add is 2 FLOPs)."""
@@ -258,8 +258,8 @@ def max_decode_tokens_per_second(weight_bytes, kv_cache_bytes, bandwidth_bytes_p
     bytes_per_token = weight_bytes + kv_cache_bytes
     return bandwidth_bytes_per_second / bytes_per_token
 ''',
-    "compute-answer": '''
+    "compute-answer": """
 ANSWER_ATTENTION_PROJECTION_CROSSOVER_GPT2 = None
 ANSWER_ATTENTION_PROJECTION_CROSSOVER_GPT2 = 1536  # 4 N^2 E = 8 N E^2 when N = 2 E
-''',
+""",
 }

@@ -23,8 +23,9 @@ def graded(course_factory, release_nb, solution_nb, dask_client, pytestconfig):
         for edit in case.edits:
             edit(nb)
         submit(course, case.name, nb)
-    results = {r.student: r for r in grade_class(course, client=dask_client, feedback=False,
-                                                 progress=lambda line: None)}
+    results = {
+        r.student: r for r in grade_class(course, client=dask_client, feedback=False, progress=lambda line: None)
+    }
     pytestconfig.solution_seconds = results["solution"].seconds
     return results
 
@@ -66,7 +67,8 @@ def test_bug_loses_points_in_the_part_it_breaks(graded, case):
     lost = lost_parts(result)
     assert case.loses <= lost, f"{case.why}: should lose points in {sorted(case.loses)}\n{describe(result)}"
     assert lost <= case.loses | case.may_lose, (
-        f"{case.why}: also lost points in {sorted(lost - case.loses - case.may_lose)}\n{describe(result)}")
+        f"{case.why}: also lost points in {sorted(lost - case.loses - case.may_lose)}\n{describe(result)}"
+    )
 
 
 @pytest.mark.parametrize("case", ALTERNATIVES, ids=lambda case: case.name)
@@ -88,8 +90,11 @@ def test_cheat_earns_nothing(graded, case):
 def test_the_catalogue_covers_every_part_of_the_notebook(release_nb):
     """PARTS is what the tests above compare; a part the notebook grades but PARTS leaves out
     would never be checked, and a part needs bugs that prove its tests catch something."""
-    graded = {part_of(cell.metadata["nbgrader"]["grade_id"]) for cell in release_nb.cells
-              if cell.metadata.get("nbgrader", {}).get("grade") and not cell.metadata["nbgrader"].get("solution")}
+    graded = {
+        part_of(cell.metadata["nbgrader"]["grade_id"])
+        for cell in release_nb.cells
+        if cell.metadata.get("nbgrader", {}).get("grade") and not cell.metadata["nbgrader"].get("solution")
+    }
     assert graded == set(PARTS)
     thin = {part: sum(part in case.loses for case in BUGS) for part in PARTS}
     assert all(count >= 3 for count in thin.values()), thin

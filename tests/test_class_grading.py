@@ -27,8 +27,10 @@ MANUAL = "reflect-kv-cache-tradeoff"  # given a manual grade by the regrade test
 
 def cell_scores(rows, except_cell=None):
     """Student -> {grade id: [score, max]}, optionally leaving one cell out (a copy)."""
-    return {student: {cell: score for cell, score in row["cells"].items() if cell != except_cell}
-            for student, row in rows.items()}
+    return {
+        student: {cell: score for cell, score in row["cells"].items() if cell != except_cell}
+        for student, row in rows.items()
+    }
 
 
 def lost(row):
@@ -67,20 +69,23 @@ def test_the_late_submission_pays_nbgraders_penalty_in_grades_csv_and_for_canvas
     assert len(canvas) == len(rows) + 1  # and the Points Possible row
 
 
-@pytest.mark.parametrize("student, lost_parts, event_kinds", [
-    ("ada_complete", set(), set()),
-    ("ben_partial", {"heads", "mha", "kvcache", "memory", "tiled", "gqa", "compute"}, set()),
-    ("cara_blank", set(PARTS), set()),
-    ("dev_buggy_masks", {"sdpa", "mask"}, set()),
-    ("eli_buggy_heads", {"mha", "kvcache", "gqa"}, set()),
-    ("fay_infinite_loop", set(), {"timeout"}),
-    ("gus_kernel_dies", {"kvcache", "gqa"}, {"kernel"}),
-    ("hal_tampered_tests", {"softmax"}, {"edited", "restored", "metadata"}),
-    ("ida_malformed", set(PARTS), {"intake"}),
-    ("jon_misnamed", {"memory"}, {"intake"}),
-    ("kim_own_solution", set(), set()),
-    ("lou_copied_late", set(), set()),  # a copy is graded like any other work: the report flags it
-])
+@pytest.mark.parametrize(
+    "student, lost_parts, event_kinds",
+    [
+        ("ada_complete", set(), set()),
+        ("ben_partial", {"heads", "mha", "kvcache", "memory", "tiled", "gqa", "compute"}, set()),
+        ("cara_blank", set(PARTS), set()),
+        ("dev_buggy_masks", {"sdpa", "mask"}, set()),
+        ("eli_buggy_heads", {"mha", "kvcache", "gqa"}, set()),
+        ("fay_infinite_loop", set(), {"timeout"}),
+        ("gus_kernel_dies", {"kvcache", "gqa"}, {"kernel"}),
+        ("hal_tampered_tests", {"softmax"}, {"edited", "restored", "metadata"}),
+        ("ida_malformed", set(PARTS), {"intake"}),
+        ("jon_misnamed", {"memory"}, {"intake"}),
+        ("kim_own_solution", set(), set()),
+        ("lou_copied_late", set(), set()),  # a copy is graded like any other work: the report flags it
+    ],
+)
 def test_each_student_is_graded_for_what_they_did(bundled, student, lost_parts, event_kinds):
     _, _, rows = bundled
     row = rows[student]
@@ -140,7 +145,9 @@ def test_feedback_never_shows_a_line_of_a_hidden_test(bundled):
 def test_feedback_shows_scores_own_code_visible_tests_and_failure_reasons(bundled):
     course, _, rows = bundled
     text = feedback_text(Path(course.root) / "feedback" / "dev_buggy_masks" / "attention" / "attention.html")
-    assert f"{rows['dev_buggy_masks']['score']:g} / {rows['dev_buggy_masks']['max_score']:g}" in text.replace(".0 /", " /")
+    assert f"{rows['dev_buggy_masks']['score']:g} / {rows['dev_buggy_masks']['max_score']:g}" in text.replace(
+        ".0 /", " /"
+    )
     assert "-np.inf, scores)" in text  # the student's own (inverted) mask line
     assert 'check_rows_sum_to_one(weights, "the masked attention weights")' in text  # a visible test
     assert "weights of blocked keys (mask False)" in text  # the failure message of that test
@@ -181,8 +188,9 @@ def test_regrading_gives_the_same_scores_and_keeps_manual_grades(bundled, tmp_pa
     assert sorted(again) == regraded
     assert again["ada_complete"]["cells"][MANUAL] == [4.0, 5.0]
     assert again["ada_complete"]["score"] == first["ada_complete"]["score"] + 4.0
-    assert cell_scores(again, except_cell=MANUAL) == {student: cell_scores(first, except_cell=MANUAL)[student]
-                                                      for student in regraded}
+    assert cell_scores(again, except_cell=MANUAL) == {
+        student: cell_scores(first, except_cell=MANUAL)[student] for student in regraded
+    }
     with Gradebook(course.db_url) as gradebook:
         assert len(gradebook.students) == 12
         assert len(gradebook.find_assignment("attention").submissions) == 12
@@ -202,11 +210,19 @@ def test_a_student_without_a_submission_folder_is_an_error_not_a_row(bundled, tm
 
 
 # The parts of the bundled class as the feedback titles them (grading.parts.PART_TITLES).
-TITLES = {"softmax": "Part 1: softmax", "sdpa": "Part 1: scaled dot-product attention", "mask": "Part 2: masks",
-          "heads": "Part 3: what attention can learn", "mha": "Part 4: multi-head attention",
-          "kvcache": "Part 5: KV cache", "memory": "Part 6: memory", "tiled": "Part 7.1: tiled attention",
-          "gqa": "Part 7.2: grouped-query attention", "compute": "Part 7.3: compute and bandwidth",
-          "reflection": "Written answers"}
+TITLES = {
+    "softmax": "Part 1: softmax",
+    "sdpa": "Part 1: scaled dot-product attention",
+    "mask": "Part 2: masks",
+    "heads": "Part 3: what attention can learn",
+    "mha": "Part 4: multi-head attention",
+    "kvcache": "Part 5: KV cache",
+    "memory": "Part 6: memory",
+    "tiled": "Part 7.1: tiled attention",
+    "gqa": "Part 7.2: grouped-query attention",
+    "compute": "Part 7.3: compute and bandwidth",
+    "reflection": "Written answers",
+}
 
 
 def feedback_page(course, student):
@@ -225,8 +241,11 @@ def test_feedback_starts_with_each_failed_check_and_its_message(bundled):
     course, _, _ = bundled
     rows = report_rows(course)  # as of the latest grading, whose feedback this is
     top, cells = feedback_page(course, "dev_buggy_masks")
-    failed = [cell for cell, (score, points) in rows["dev_buggy_masks"]["cells"].items()
-              if score < points and cell.startswith("test-")]
+    failed = [
+        cell
+        for cell, (score, points) in rows["dev_buggy_masks"]["cells"].items()
+        if score < points and cell.startswith("test-")
+    ]
     assert len(failed) == 5, failed
     assert f"To fix: {len(failed)} checks failed." in top
     to_fix = top.split("To fix:", 1)[1].split(TITLES["softmax"], 1)[0]
@@ -245,12 +264,17 @@ def test_feedback_gives_a_message_shared_by_consecutive_failures_once(bundled):
     course, _, _ = bundled
     rows = report_rows(course)
     top, _ = feedback_page(course, "ben_partial")  # Parts 3 to 7 not done: their tests raise
-    failed = [cell for cell, (score, points) in rows["ben_partial"]["cells"].items()
-              if score < points and cell.startswith("test-")]
+    failed = [
+        cell
+        for cell, (score, points) in rows["ben_partial"]["cells"].items()
+        if score < points and cell.startswith("test-")
+    ]
     assert f"To fix: {len(failed)} checks failed." in top
     # one message after the group, none between its names
-    assert ("Part 4, multi-head attention: init (0 / 3) Part 4, multi-head attention: shapes (0 / 2) "
-            "Part 4, multi-head attention: heads (0 / 5)") in top
+    assert (
+        "Part 4, multi-head attention: init (0 / 3) Part 4, multi-head attention: shapes (0 / 2) "
+        "Part 4, multi-head attention: heads (0 / 5)"
+    ) in top
     assert 0 < top.count("NotImplementedError: not implemented yet") < len(failed) / 4
 
 
@@ -283,7 +307,11 @@ def test_a_students_autograded_notebook_exports_their_own_code(bundled, tmp_path
     module = (tmp_path / "tinytorch" / "core" / "attention.py").read_text()
     assert "-np.inf, scores)" in module  # the student's inverted mask, as in their feedback
     source = nbformat.read(Path(course.root) / "source" / "attention" / "attention.ipynb", as_version=4)
-    exported = [cell.source for cell in nbformat.read(autograded, as_version=4).cells
-                if "export" in cell.metadata.get("tags", [])]  # the student's code: no secret of ours
-    assert not [line for line in hidden_lines([cell.source for cell in source.cells], public=exported)
-                if line in module]
+    exported = [
+        cell.source
+        for cell in nbformat.read(autograded, as_version=4).cells
+        if "export" in cell.metadata.get("tags", [])
+    ]  # the student's code: no secret of ours
+    assert not [
+        line for line in hidden_lines([cell.source for cell in source.cells], public=exported) if line in module
+    ]

@@ -68,7 +68,9 @@ def test_the_figures_are_inline_pngs_and_nothing_is_fetched(page):
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
     assert not [tag for tag, _ in page.tags if tag in ("script", "link", "iframe")]
-    external = [value for _, attrs in page.tags for value in attrs.values() if value and re.match(r"\s*(https?:)?//", value)]
+    external = [
+        value for _, attrs in page.tags for value in attrs.values() if value and re.match(r"\s*(https?:)?//", value)
+    ]
     assert not external, external
 
 
@@ -83,15 +85,18 @@ def test_only_the_copied_pair_is_flagged(page):
 def test_each_test_cell_says_who_lost_points_and_why(page):
     masked = page.text_of("cell", "test-sdpa-mask")
     assert "3 of 12" in masked  # the blank, the unreadable and the inverted mask
-    assert re.search(r"1\u00d7\s+CheckFailed: weights of blocked keys \(mask False\).*?\(dev_buggy_masks\)", masked, re.S), masked
+    assert re.search(
+        r"1\u00d7\s+CheckFailed: weights of blocked keys \(mask False\).*?\(dev_buggy_masks\)", masked, re.S
+    ), masked
     blank = page.text_of("cell", "test-softmax-basics")
     assert re.search(r"2\u00d7\s+NotImplementedError: not implemented yet", blank), blank
     assert "cara_blank" in blank and "ida_malformed" in blank
 
 
 def test_failures_that_differ_only_in_their_numbers_count_as_one_kind():
-    assert message_kind("row (1,) sums to 0.73, not 1. Softmax over the keys?") == \
-        message_kind("row (3,) sums to 1.5e-3, not 1. Softmax over the keys?")
+    assert message_kind("row (1,) sums to 0.73, not 1. Softmax over the keys?") == message_kind(
+        "row (3,) sums to 1.5e-3, not 1. Softmax over the keys?"
+    )
     assert message_kind("row (1,) sums to 0.73, not 1.") != message_kind("column (1,) sums to 0.73, not 1.")
 
 
@@ -112,8 +117,9 @@ def test_a_report_that_cannot_be_written_costs_no_grade(bundled, tmp_path):
     path, why = write_class_report(course, str(tmp_path / "no-such-report.json"), str(tmp_path / "out.html"))
     assert path is None and "no-such-report.json" in why
     misconfigured = Course(course.root, config=Config({"ClassReport": {"similarity_threshold": "high"}}))
-    path, why = write_class_report(misconfigured, str(Path(course.root) / "grading-report.json"),
-                                   str(tmp_path / "out.html"))
+    path, why = write_class_report(
+        misconfigured, str(Path(course.root) / "grading-report.json"), str(tmp_path / "out.html")
+    )
     assert path is None and "similarity_threshold" in why
     assert not (tmp_path / "out.html").exists()
     assert (Path(course.root) / "grades.csv").read_bytes() == grades

@@ -54,5 +54,5 @@ def test_the_time_budget_of_nbgrader_config_applies(configured):
     [budget] = [e for e in result.events if e["kind"] == "budget"]
     assert "time budget of 9 s" in budget["detail"]
     ids = [grade_id(c) or f"cell {i}" for i, c in enumerate(nb.cells)]
-    after = [c for c in nb.cells[ids.index(budget["cell"]):] if c.cell_type == "code" and c.source.strip()]
+    after = [c for c in nb.cells[ids.index(budget["cell"]) :] if c.cell_type == "code" and c.source.strip()]
     assert after and all([o.ename for o in c.outputs] == ["NotRun"] for c in after)

@@ -22,8 +22,7 @@ from nbgrader.api import Gradebook
 from conftest import report_rows, run_grade_command
 from dask_cli import dask_cli_cluster, running, wait_for
 
-STUDENTS = ["ada_complete", "dev_buggy_masks", "gus_kernel_dies", "hal_tampered_tests", "ida_malformed",
-            "jon_misnamed"]
+STUDENTS = ["ada_complete", "dev_buggy_masks", "gus_kernel_dies", "hal_tampered_tests", "ida_malformed", "jon_misnamed"]
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +97,13 @@ def test_a_worker_killed_mid_submission_loses_no_student_and_records_none_twice(
     with Gradebook(course.db_url) as gradebook:
         submissions = gradebook.find_assignment("attention").submissions
         assert sorted(s.student_id for s in submissions) == sorted(STUDENTS)
-        assert all(grade.auto_score is not None for s in submissions for nb in s.notebooks for grade in nb.grades
-                   if grade.cell.cell_type == "code")
+        assert all(
+            grade.auto_score is not None
+            for s in submissions
+            for nb in s.notebooks
+            for grade in nb.grades
+            if grade.cell.cell_type == "code"
+        )
 
 
 def test_the_killed_workers_kernels_do_not_outlive_it(graded_on_cli_cluster):

@@ -41,8 +41,11 @@ def course(course_factory):
     (root / "assignments.csv").write_text(f"name,duedate\nattention,{DUE}\n")
     import_due_dates(course)
     with Gradebook(course.db_url, course.coursedir.course_id) as gradebook:
-        for student, submitted in (("alice", "2026-11-20 17:59:00"), ("bob", "2026-11-21 19:00:00"),
-                                   ("dave", "2026-11-20 10:00:00")):
+        for student, submitted in (
+            ("alice", "2026-11-20 17:59:00"),
+            ("bob", "2026-11-21 19:00:00"),
+            ("dave", "2026-11-20 10:00:00"),
+        ):
             gradebook.update_or_create_student(student)
             gradebook.add_submission("attention", student, timestamp=datetime.fromisoformat(submitted))
             grade = gradebook.find_grade("test-mha-heads", "attention", "attention", student)
@@ -50,15 +53,21 @@ def course(course_factory):
         gradebook.update_or_create_student("carol")
         late = gradebook.find_submission_notebook("attention", "attention", "bob")
         late.late_submission_penalty = PercentPerDayLate().late_submission_penalty(
-            "bob", late.score, gradebook.find_submission("attention", "bob").total_seconds_late)
+            "bob", late.score, gradebook.find_submission("attention", "bob").total_seconds_late
+        )
         gradebook.db.commit()
     return course
 
 
 def nbgrader_export(course, *args):
     """The real `nbgrader export` command in the course folder; returns its output."""
-    done = subprocess.run([Path(sys.executable).parent / "nbgrader", "export", *args], cwd=course.root,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [Path(sys.executable).parent / "nbgrader", "export", *args],
+        cwd=course.root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout + done.stderr
 
@@ -88,11 +97,14 @@ def test_the_grade_command_export_matches_and_reports_who_is_left_out(course):
     assert (Path(course.root) / "canvas-grades.csv").read_text().splitlines()[0].startswith(",".join(CANVAS_HEADER))
 
 
-@pytest.mark.parametrize("roster, says", [
-    ("nbgrader_id,Student,ID,Section\nalice,A,1,S\n", "no column SIS User ID, SIS Login ID"),
-    ("nbgrader_id,Student,ID,SIS User ID,SIS Login ID,Section\nalice,A,,,,S\n", "line 2: alice has none of"),
-    ("nbgrader_id,Student,ID,SIS User ID,SIS Login ID,Section\nalice,A,1,,,S\nalice,B,2,,,S\n", "twice"),
-])
+@pytest.mark.parametrize(
+    "roster, says",
+    [
+        ("nbgrader_id,Student,ID,Section\nalice,A,1,S\n", "no column SIS User ID, SIS Login ID"),
+        ("nbgrader_id,Student,ID,SIS User ID,SIS Login ID,Section\nalice,A,,,,S\n", "line 2: alice has none of"),
+        ("nbgrader_id,Student,ID,SIS User ID,SIS Login ID,Section\nalice,A,1,,,S\nalice,B,2,,,S\n", "twice"),
+    ],
+)
 def test_a_bad_roster_gets_a_clear_message_and_no_file(course, tmp_path, roster, says):
     (tmp_path / "roster.csv").write_text(roster)
     with_roster = Course(course.root, config=Config({"CanvasExportPlugin": {"roster": str(tmp_path / "roster.csv")}}))

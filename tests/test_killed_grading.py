@@ -30,8 +30,7 @@ MANUAL = ("reflect-kv-cache-tradeoff", "ada_complete", 4.0)
 
 
 def grade_command(course):
-    return [sys.executable, "-m", "grading", "grade", "--course", str(course.root), "--workers", "2",
-            "--timeout", "10"]
+    return [sys.executable, "-m", "grading", "grade", "--course", str(course.root), "--workers", "2", "--timeout", "10"]
 
 
 def rows(course):
@@ -43,8 +42,9 @@ def rows(course):
             assert submission.student_id not in found
             [notebook] = submission.notebooks
             grades = {grade.name: grade for grade in notebook.grades}
-            assert all(grade.auto_score is not None for grade in grades.values()
-                       if grade.cell.cell_type == "code"), submission.student_id
+            assert all(grade.auto_score is not None for grade in grades.values() if grade.cell.cell_type == "code"), (
+                submission.student_id
+            )
             found[submission.student_id] = {name: grade.score for name, grade in grades.items()}
         return found
 

@@ -26,7 +26,8 @@ def test_committed_release_is_what_generate_assignment_produces(course_factory):
     regenerated = nbformat.read(course.notebook_path("release"), as_version=4)
     committed = nbformat.read(RELEASE_NB, as_version=4)
     assert comparable(committed) == comparable(regenerated), (
-        "release/ is stale: run `make release` and commit the result")
+        "release/ is stale: run `make release` and commit the result"
+    )
 
 
 def test_release_has_no_solution_hidden_test_or_marker():
@@ -38,12 +39,19 @@ def test_release_has_no_solution_hidden_test_or_marker():
     secret = hidden_lines([cell.source for cell in source.cells], public=[cell.source for cell in release.cells])
     leaked = [line for line in secret if json.dumps(line)[1:-1] in text]
     assert not leaked, f"hidden test lines in the release: {leaked[:5]}"
-    regions = [region for cell in source.cells
-               for region in re.findall(r"BEGIN SOLUTION\n(.*?)END SOLUTION", cell.source, re.S)]
-    outside = {line.strip() for cell in source.cells
-               for line in re.sub(r"BEGIN SOLUTION\n.*?END SOLUTION", "", cell.source, flags=re.S).splitlines()}
-    solution_lines = {line.strip() for region in regions for line in region.splitlines()
-                      if len(line.strip()) >= 20} - outside
+    regions = [
+        region
+        for cell in source.cells
+        for region in re.findall(r"BEGIN SOLUTION\n(.*?)END SOLUTION", cell.source, re.S)
+    ]
+    outside = {
+        line.strip()
+        for cell in source.cells
+        for line in re.sub(r"BEGIN SOLUTION\n.*?END SOLUTION", "", cell.source, flags=re.S).splitlines()
+    }
+    solution_lines = {
+        line.strip() for region in regions for line in region.splitlines() if len(line.strip()) >= 20
+    } - outside
     leaked = [line for line in solution_lines if json.dumps(line)[1:-1] in text]
     assert len(solution_lines) > 50 and not leaked, f"solution lines in the release: {leaked[:5]}"
 
@@ -57,24 +65,36 @@ def test_release_has_no_python_files_or_jupytext_metadata():
 
 def test_release_stubs_raise_with_a_readable_message():
     release = nbformat.read(RELEASE_NB, as_version=4)
-    stubs = [cell for cell in release.cells
-             if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code"]
+    stubs = [
+        cell for cell in release.cells if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code"
+    ]
     assert stubs and all('raise NotImplementedError("not implemented yet' in cell.source for cell in stubs)
 
 
 def test_jupytext_twin_and_notebook_are_in_sync():
     twin = jupytext.read(SOURCE_PY)
     notebook = jupytext.read(SOURCE_NB)
-    assert [(c.cell_type, c.source, c.metadata) for c in twin.cells] == \
-           [(c.cell_type, c.source, c.metadata) for c in notebook.cells], (
-        "source/attention/attention.py and .ipynb differ: run `make notebook`")
+    assert [(c.cell_type, c.source, c.metadata) for c in twin.cells] == [
+        (c.cell_type, c.source, c.metadata) for c in notebook.cells
+    ], "source/attention/attention.py and .ipynb differ: run `make notebook`"
 
 
 def test_grade_ids_name_the_part_they_check():
     source = nbformat.read(SOURCE_NB, as_version=4)
     graded = [cell for cell in source.cells if cell.metadata.get("nbgrader", {}).get("grade")]
-    prefixes = ("test-softmax-", "test-sdpa-", "test-mask-", "test-heads-", "test-mha-", "test-kvcache-", "test-memory-",
-                "test-tiled-", "test-gqa-", "test-compute-", "reflect-")
+    prefixes = (
+        "test-softmax-",
+        "test-sdpa-",
+        "test-mask-",
+        "test-heads-",
+        "test-mha-",
+        "test-kvcache-",
+        "test-memory-",
+        "test-tiled-",
+        "test-gqa-",
+        "test-compute-",
+        "reflect-",
+    )
     assert all(grade_id(cell).startswith(prefixes) for cell in graded), [grade_id(c) for c in graded]
     manual = [cell for cell in graded if cell.metadata["nbgrader"]["solution"]]
     assert manual and all(cell.cell_type == "markdown" and grade_id(cell).startswith("reflect-") for cell in manual)

@@ -28,7 +28,9 @@ def edit_source(course, edit):
 
 def edit_hidden_test(nb):
     cell = next(c for c in nb.cells if "### BEGIN HIDDEN TESTS" in c.source)
-    cell.source = cell.source.replace("### END HIDDEN TESTS", "assert True  # added after the release\n### END HIDDEN TESTS")
+    cell.source = cell.source.replace(
+        "### END HIDDEN TESTS", "assert True  # added after the release\n### END HIDDEN TESTS"
+    )
     return grade_id(cell)
 
 

@@ -48,12 +48,18 @@ def submissions(release, solution):
 
     return {
         "control": solution,
-        "swallows_interrupt": with_extra_cell(solution, "kvcache", (
-            "import time\nwhile True:\n    try:\n        time.sleep(1)\n    except KeyboardInterrupt:\n"
-            "        pass  # nobody stops me\n")),
+        "swallows_interrupt": with_extra_cell(
+            solution,
+            "kvcache",
+            (
+                "import time\nwhile True:\n    try:\n        time.sleep(1)\n    except KeyboardInterrupt:\n"
+                "        pass  # nobody stops me\n"
+            ),
+        ),
         "segfault": with_extra_cell(solution, "softmax", "import ctypes\nctypes.string_at(0)\n"),
-        "memory_bomb": with_extra_cell(solution, "masks", (
-            "hog = []\nfor _ in range(8):\n    hog.append(np.empty(2**27))  # 1 GiB each\n")),
+        "memory_bomb": with_extra_cell(
+            solution, "masks", ("hog = []\nfor _ in range(8):\n    hog.append(np.empty(2**27))  # 1 GiB each\n")
+        ),
         "output_flood": with_extra_cell(solution, "masks", "for i in range(3_000_000):\n    print(i)\n"),
         "deleted_checks_cell": no_checks,
         "relabelled_test_cells": relabelled,
@@ -63,8 +69,9 @@ def submissions(release, solution):
 
 def hanging_in_every_test(solution):
     nb = copy.deepcopy(solution)
-    cell(nb, "sdpa").source += ("\n\nimport time\n\n\ndef scaled_dot_product_attention(Q, K, V, mask=None):\n"
-                                "    time.sleep(3600)\n")
+    cell(
+        nb, "sdpa"
+    ).source += "\n\nimport time\n\n\ndef scaled_dot_product_attention(Q, K, V, mask=None):\n    time.sleep(3600)\n"
     return nb
 
 
@@ -88,8 +95,7 @@ def hostile(course_factory, release_nb, solution_nb, dask_client):
 def out_of_time(course_factory, solution_nb, dask_client):
     course = course_factory("out-of-time")
     submit(course, "hangs_in_every_test", hanging_in_every_test(solution_nb))
-    [result] = grade_class(course, client=dask_client, settings=OUT_OF_TIME, feedback=False,
-                           progress=lambda line: None)
+    [result] = grade_class(course, client=dask_client, settings=OUT_OF_TIME, feedback=False, progress=lambda line: None)
     return course, result
 
 
@@ -137,7 +143,7 @@ def test_a_function_that_hangs_every_test_is_stopped_by_the_time_budget(out_of_t
     [budget] = [e for e in result.events if e["kind"] == "budget"]
     nb = autograded(course, "hangs_in_every_test")
     ids = [grade_id(c) or f"cell {i}" for i, c in enumerate(nb.cells)]
-    after = [c for c in nb.cells[ids.index(budget["cell"]):] if c.cell_type == "code" and c.source.strip()]
+    after = [c for c in nb.cells[ids.index(budget["cell"]) :] if c.cell_type == "code" and c.source.strip()]
     assert after and all([o.ename for o in c.outputs] == ["NotRun"] for c in after)
     assert all("time budget of 10 s" in c.outputs[0].evalue for c in after)
     assert "sdpa" in lost(result)
@@ -182,10 +188,13 @@ def test_relabelled_retyped_and_ungraded_test_cells_are_graded_as_released(hosti
     assert "(schema_version)" in details
 
 
-@pytest.mark.parametrize("student, problem", [
-    ("empty_folder", "no notebook in submitted/empty_folder/attention/"),
-    ("wrong_layout", "no attention/ folder in submitted/wrong_layout/"),
-])
+@pytest.mark.parametrize(
+    "student, problem",
+    [
+        ("empty_folder", "no notebook in submitted/empty_folder/attention/"),
+        ("wrong_layout", "no attention/ folder in submitted/wrong_layout/"),
+    ],
+)
 def test_a_submission_without_a_notebook_gets_zero_and_the_reason(hostile, student, problem):
     course, results = hostile
     result = results[student]

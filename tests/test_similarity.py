@@ -11,22 +11,25 @@ import pytest
 
 from builders import cell, disguised, grade_id
 from bundled_class import COPIER_NAMES, students
-from grading.report.similarity import K, WINDOW, Token, compare, kgram_hashes, tokens, winnow
+from grading.report.similarity import WINDOW, K, Token, compare, kgram_hashes, tokens, winnow
 
 COPIED = ("kim_own_solution", "lou_copied_late")
 
 
 def solution_cells(nb, release):
-    ids = [grade_id(c) for c in release.cells
-           if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+    ids = [
+        grade_id(c) for c in release.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+    ]
     return {cell_id: cell(nb, cell_id).source for cell_id in ids}
 
 
 @pytest.fixture(scope="module")
 def bundled_cells(release_nb, solution_nb):
     """Student -> solution cells of the bundled class (the unreadable notebook graded as the release)."""
-    return {student: solution_cells(release_nb if isinstance(nb, bytes) else nb, release_nb)
-            for student, (nb, _) in students(release_nb, solution_nb).items()}
+    return {
+        student: solution_cells(release_nb if isinstance(nb, bytes) else nb, release_nb)
+        for student, (nb, _) in students(release_nb, solution_nb).items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +50,15 @@ def test_students_built_on_the_same_reference_share_only_common_code(bundled_cel
     """Seven students are the reference solution with a bug or two: almost all their code is the
     same, so without leaving out common code every pair of them would be flagged. With it, the
     similarity of two of them is what they wrote beyond the common code: next to nothing."""
-    reference_based = ["ada_complete", "dev_buggy_masks", "eli_buggy_heads", "fay_infinite_loop",
-                       "gus_kernel_dies", "hal_tampered_tests", "jon_misnamed"]
+    reference_based = [
+        "ada_complete",
+        "dev_buggy_masks",
+        "eli_buggy_heads",
+        "fay_infinite_loop",
+        "gus_kernel_dies",
+        "hal_tampered_tests",
+        "jon_misnamed",
+    ]
     cells = {student: bundled_cells[student] for student in reference_based}
     without_discount = compare(cells, release_cells, common_share=1.0)
     assert len(without_discount.flagged) == 21 and min(p.similarity for p in without_discount.pairs) > 0.9
@@ -66,9 +76,15 @@ def test_release_code_is_no_evidence(release_cells):
 def test_renaming_new_comments_and_reordering_do_not_hide_a_copy(bundled_cells, release_cells):
     """Each disguise alone, on Kim's cells against five other submissions."""
     original = bundled_cells["kim_own_solution"]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source, metadata={"nbgrader": {"grade_id": cid}})
-                                         for cid, source in original.items()])
-    others = {s: bundled_cells[s] for s in ("ada_complete", "ben_partial", "cara_blank", "dev_buggy_masks", "jon_misnamed")}
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(source, metadata={"nbgrader": {"grade_id": cid}})
+            for cid, source in original.items()
+        ]
+    )
+    others = {
+        s: bundled_cells[s] for s in ("ada_complete", "ben_partial", "cara_blank", "dev_buggy_masks", "jon_misnamed")
+    }
     for names, comment in ((COPIER_NAMES, ""), ({}, "rewritten {}"), ({}, "")):
         copy = disguised(nb, original, names, comment)
         cells = {**others, "kim": original, "copy": {cid: cell(copy, cid).source for cid in original}}
@@ -79,7 +95,10 @@ def test_renaming_new_comments_and_reordering_do_not_hide_a_copy(bundled_cells, 
 
 def test_names_strings_comments_and_layout_do_not_change_the_tokens():
     a = 'def f(x, axis=-1):\n    """Doc."""\n    total = np.sum(x, axis=axis)  # sum it\n    return total / 2, "why"\n'
-    b = 'def g(values, axis=-1):\n    # another comment\n    s = np.sum(values,\n               axis=axis)\n    return s / 2, "because"\n'
+    b = (
+        "def g(values, axis=-1):\n    # another comment\n    s = np.sum(values,\n               axis=axis)\n"
+        '    return s / 2, "because"\n'
+    )
     assert [t.text for t in tokens(a)] == [t.text for t in tokens(b)]
     assert [t.text for t in tokens("return s / 3")] != [t.text for t in tokens("return s / 2")]
 

@@ -6,5 +6,4 @@ from .restore_locked_cells import RestoreLockedCells
 from .strip_jupytext import StripJupytextMetadata
 from .summarize_feedback import SummarizeFeedback
 
-__all__ = ["DropGraderFrames", "RedactHiddenTests", "RestoreLockedCells", "StripJupytextMetadata",
-           "SummarizeFeedback"]
+__all__ = ["DropGraderFrames", "RedactHiddenTests", "RestoreLockedCells", "StripJupytextMetadata", "SummarizeFeedback"]

@@ -29,6 +29,7 @@ class DropGraderFrames(NbGraderPreprocessor):
         for cell in nb.cells:
             for output in cell.get("outputs", []):
                 if output.output_type == "error":
-                    output.traceback = [frame for frame in output.traceback
-                                        if not self._frame.match(strip_ansi(frame).lstrip())]
+                    output.traceback = [
+                        frame for frame in output.traceback if not self._frame.match(strip_ansi(frame).lstrip())
+                    ]
         return nb, resources

@@ -49,5 +49,6 @@ class RedactHiddenTests(NbGraderPreprocessor):
         return output
 
     def _scrub_text(self, text):
-        return "".join(line if not reveals(line, self.lines) else REDACTED + "\n"
-                       for line in text.splitlines(keepends=True))
+        return "".join(
+            line if not reveals(line, self.lines) else REDACTED + "\n" for line in text.splitlines(keepends=True)
+        )

@@ -36,7 +36,7 @@ class RestoreLockedCells(NbGraderPreprocessor):
     release_notebook = Unicode(
         "release/{assignment}/{notebook}.ipynb",
         help="The released notebook whose locked cells are the reference, relative to the "
-             "course root (nbgrader runs from there); {assignment} and {notebook} are filled in.",
+        "course root (nbgrader runs from there); {assignment} and {notebook} are filled in.",
     ).tag(config=True)
 
     def preprocess(self, nb, resources):
@@ -44,14 +44,18 @@ class RestoreLockedCells(NbGraderPreprocessor):
         path = self.release_notebook.format(assignment=info["assignment"], notebook=info["notebook"])
         template = nbformat.read(path, as_version=4)
         reference = {grade_id(cell): cell for cell in template.cells if grade_id(cell)}
-        protected = [grade_id(cell) for cell in template.cells
-                     if grade_id(cell) and (utils.is_locked(cell) or utils.is_grade(cell))]
+        protected = [
+            grade_id(cell)
+            for cell in template.cells
+            if grade_id(cell) and (utils.is_locked(cell) or utils.is_grade(cell))
+        ]
 
         for cell in nb.cells:
             cell_id = grade_id(cell)
             if "nbgrader" in cell.metadata and cell_id not in reference:
-                record_event(nb, cell_id or "?", "metadata",
-                             f"unknown grade id {cell_id!r}: treated as an ordinary cell")
+                record_event(
+                    nb, cell_id or "?", "metadata", f"unknown grade id {cell_id!r}: treated as an ordinary cell"
+                )
                 del cell.metadata["nbgrader"]
             elif cell_id in reference:
                 self._reset_metadata(nb, cell, reference[cell_id])
@@ -68,15 +72,24 @@ class RestoreLockedCells(NbGraderPreprocessor):
     def _reset_metadata(self, nb, cell, reference):
         expected = reference.metadata["nbgrader"]
         actual = cell.metadata.get("nbgrader", {})
-        changed = sorted(key for key in set(expected) | set(actual)
-                         if key != "checksum" and expected.get(key) != actual.get(key))
+        changed = sorted(
+            key for key in set(expected) | set(actual) if key != "checksum" and expected.get(key) != actual.get(key)
+        )
         if changed:
-            record_event(nb, grade_id(reference), "metadata",
-                         "nbgrader metadata changed (" + ", ".join(changed) + "): reset to the release's")
+            record_event(
+                nb,
+                grade_id(reference),
+                "metadata",
+                "nbgrader metadata changed (" + ", ".join(changed) + "): reset to the release's",
+            )
             cell.metadata["nbgrader"] = copy.deepcopy(expected)
         if cell.cell_type != reference.cell_type:
-            record_event(nb, grade_id(reference), "metadata",
-                         f"cell type changed to {cell.cell_type}: reset to {reference.cell_type}")
+            record_event(
+                nb,
+                grade_id(reference),
+                "metadata",
+                f"cell type changed to {cell.cell_type}: reset to {reference.cell_type}",
+            )
         elif utils.is_locked(reference) and cell.source != reference.source:
             record_event(nb, grade_id(reference), "edited", "locked cell edited: its original source is graded")
 

@@ -31,8 +31,7 @@ class SummarizeFeedback(NbGraderPreprocessor):
         info = resources["nbgrader"]
         with Gradebook(info["db_url"]) as gradebook:
             notebook = gradebook.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
-            grades = {grade.name: (grade.score, grade.max_score, grade.needs_manual_grade)
-                      for grade in notebook.grades}
+            grades = {grade.name: (grade.score, grade.max_score, grade.needs_manual_grade) for grade in notebook.grades}
         failed, by_part = [], {}
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -41,10 +40,21 @@ class SummarizeFeedback(NbGraderPreprocessor):
             score, points, pending = grades[grade_id]
             score = score or 0.0
             # A test passes or fails; a written answer is graded by hand (and waits until it is).
-            status = (("pending" if pending else "graded") if utils.is_solution(cell) else
-                      "passed" if score >= points else "failed")
-            check = {"id": grade_id, "name": parts.check_name(grade_id), "full_name": parts.full_name(grade_id),
-                     "score": score, "points": points, "status": status}
+            status = (
+                ("pending" if pending else "graded")
+                if utils.is_solution(cell)
+                else "passed"
+                if score >= points
+                else "failed"
+            )
+            check = {
+                "id": grade_id,
+                "name": parts.check_name(grade_id),
+                "full_name": parts.full_name(grade_id),
+                "score": score,
+                "points": points,
+                "status": status,
+            }
             if status == "failed":
                 failed.append(dict(check, message=self._message(cell)))
             part = by_part.setdefault(parts.part_title(grade_id), {"title": parts.part_title(grade_id), "checks": []})
@@ -67,8 +77,9 @@ class SummarizeFeedback(NbGraderPreprocessor):
         """The reason a test cell lost its points, as its outputs tell it."""
         outputs = cell.get("outputs", [])
         errors = [output for output in outputs if output.output_type == "error"]
-        stderr = "".join(output.text for output in outputs
-                         if output.output_type == "stream" and output.name == "stderr")
+        stderr = "".join(
+            output.text for output in outputs if output.output_type == "stream" and output.name == "stderr"
+        )
         if errors:
             message = f"{errors[-1].ename}: {errors[-1].evalue}"
         elif stderr.strip():
@@ -77,5 +88,5 @@ class SummarizeFeedback(NbGraderPreprocessor):
             message = "This test did not pass; its cell below shows what it ran."
         message = strip_ansi(message)
         if len(message) > self.max_message_chars:
-            message = message[:self.max_message_chars].rstrip() + " ... (the whole message is in the cell below)"
+            message = message[: self.max_message_chars].rstrip() + " ... (the whole message is in the cell below)"
         return message

@@ -20,19 +20,27 @@ REPORT = "class-report.html"
 class ClassReport(LoggingConfigurable):
     """Settings of the class report (``c.ClassReport.<name>`` in nbgrader_config.py)."""
 
-    similarity_threshold = Float(
-        0.5, help="Flag two students whose own code is at least this similar (0 to 1).").tag(config=True)
+    similarity_threshold = Float(0.5, help="Flag two students whose own code is at least this similar (0 to 1).").tag(
+        config=True
+    )
     common_share = Float(
-        0.25, help="Code that more than this share of the submissions (and at least 3) share token "
-                   "for token is common code, no evidence of copying.").tag(config=True)
-    min_shared = Integer(
-        8, help="A flagged pair shares at least this many fingerprints (a few lines of code).").tag(config=True)
+        0.25,
+        help="Code that more than this share of the submissions (and at least 3) share token "
+        "for token is common code, no evidence of copying.",
+    ).tag(config=True)
+    min_shared = Integer(8, help="A flagged pair shares at least this many fingerprints (a few lines of code).").tag(
+        config=True
+    )
 
     def write(self, course, report_path, out_path):
         class_data = data.load(course, report_path)
         comparison = similarity.compare(
-            class_data.solutions, class_data.release_solutions, threshold=self.similarity_threshold,
-            common_share=self.common_share, min_shared=self.min_shared)
+            class_data.solutions,
+            class_data.release_solutions,
+            threshold=self.similarity_threshold,
+            common_share=self.common_share,
+            min_shared=self.min_shared,
+        )
         html = render.render(class_data, comparison)
         with open(out_path, "w", encoding="utf-8") as handle:
             handle.write(html)

@@ -78,12 +78,22 @@ def load(course, report_path):
     with open(report_path, encoding="utf-8") as handle:
         rows = json.load(handle)
     release = nbformat.read(course.notebook_path(course.coursedir.release_directory), as_version=4)
-    cells = [GradedCell(meta["grade_id"], part_of(meta["grade_id"]), float(meta.get("points", 0)),
-                        bool(meta.get("solution")))
-             for meta in (_nbgrader(cell) for cell in release.cells) if meta.get("grade")]
+    cells = [
+        GradedCell(
+            meta["grade_id"], part_of(meta["grade_id"]), float(meta.get("points", 0)), bool(meta.get("solution"))
+        )
+        for meta in (_nbgrader(cell) for cell in release.cells)
+        if meta.get("grade")
+    ]
     solution_ids = [_nbgrader(cell)["grade_id"] for cell in release.cells if _is_solution_code(cell)]
-    data = ClassData(course.assignment, cells, [], defaultdict(list), {},
-                     {_nbgrader(cell)["grade_id"]: cell.source for cell in release.cells if _is_solution_code(cell)})
+    data = ClassData(
+        course.assignment,
+        cells,
+        [],
+        defaultdict(list),
+        {},
+        {_nbgrader(cell)["grade_id"]: cell.source for cell in release.cells if _is_solution_code(cell)},
+    )
     with Gradebook(course.db_url, course.coursedir.course_id) as gradebook:
         try:
             data.duedate = gradebook.find_assignment(course.assignment).duedate
@@ -102,13 +112,24 @@ def load(course, report_path):
             score = student.cells.get(graded_cell.grade_id)
             if graded_cell.manual or not score or score[0] >= score[1] or graded_cell.grade_id not in by_id:
                 continue
-            data.failures[graded_cell.grade_id].append(Failure(student.name, failure_message(by_id[graded_cell.grade_id])))
+            data.failures[graded_cell.grade_id].append(
+                Failure(student.name, failure_message(by_id[graded_cell.grade_id]))
+            )
     return data
 
 
 def _student(row, gradebook, assignment):
-    student = Student(row["student"], row["recorded"], row["score"], 0.0, row["max_score"], row["cells"],
-                      row["parts"], row["events"], row["seconds"])
+    student = Student(
+        row["student"],
+        row["recorded"],
+        row["score"],
+        0.0,
+        row["max_score"],
+        row["cells"],
+        row["parts"],
+        row["events"],
+        row["seconds"],
+    )
     if not row["recorded"]:
         return student
     try:
@@ -118,8 +139,9 @@ def _student(row, gradebook, assignment):
     student.penalty = submission.late_submission_penalty or 0.0
     student.timestamp = submission.timestamp
     student.hours_late = submission.total_seconds_late / 3600
-    student.ungraded = [grade.name for notebook in submission.notebooks for grade in notebook.grades
-                        if grade.needs_manual_grade]
+    student.ungraded = [
+        grade.name for notebook in submission.notebooks for grade in notebook.grades if grade.needs_manual_grade
+    ]
     return student
 
 

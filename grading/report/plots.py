@@ -27,8 +27,13 @@ def score_distribution(scores, max_score):
     if scores:
         mean = float(np.mean(scores))
         ax.axvline(mean, color="#c44e52", linestyle="--", linewidth=1.5)
-        ax.annotate(f"mean {mean:.1f}", (mean, ax.get_ylim()[1] * 0.92), xytext=(4, 0),
-                    textcoords="offset points", color="#c44e52")
+        ax.annotate(
+            f"mean {mean:.1f}",
+            (mean, ax.get_ylim()[1] * 0.92),
+            xytext=(4, 0),
+            textcoords="offset points",
+            color="#c44e52",
+        )
     ax.set_xlim(0, max(max_score, 1))
     ax.set_xlabel(f"score (of {max_score:g})")
     ax.set_ylabel("students")

@@ -16,8 +16,12 @@ UNFLAGGED_SHOWN = 3  # most similar pairs below the threshold, shown for calibra
 
 def render(data, comparison):
     """The report's HTML for ClassData and a similarity Comparison."""
-    env = Environment(loader=PackageLoader("grading.report"), autoescape=select_autoescape(["html", "j2"]),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("grading.report"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     return env.get_template("class-report.html.j2").render(**context(data, comparison))
 
 
@@ -36,7 +40,7 @@ def context(data, comparison):
     troubled = {s.name for s in students if s.events}
     return {
         "assignment": data.assignment,
-        "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "duedate": data.duedate,
         "students": students,
         "recorded": len(scores),
@@ -49,8 +53,9 @@ def context(data, comparison):
         "to_grade_by_hand": [s.name for s in students if s.ungraded],
         "distribution_png": plots.score_distribution(scores, max_score),
         "mastery_png": plots.mastery_heatmap(rows, columns, share) if rows and columns else None,
-        "seconds_png": plots.seconds_per_submission([s.name for s in students], [s.seconds for s in students],
-                                                    troubled),
+        "seconds_png": plots.seconds_per_submission(
+            [s.name for s in students], [s.seconds for s in students], troubled
+        ),
         "test_cells": test_cells(data),
         "troubled": [s for s in students if s.events],
         "late": [s for s in students if s.hours_late > 0],
@@ -76,8 +81,7 @@ def mastery(students, parts):
 
     parts = sorted(parts, key=lambda part: (mean(share(s, part) for s in recorded), parts.index(part)))
     order = sorted(students, key=lambda s: (mean(share(s, part) for part in parts) if s.recorded else -1, s.name))
-    return ([s.name for s in order], parts,
-            [[share(s, part) if s.recorded else None for part in parts] for s in order])
+    return ([s.name for s in order], parts, [[share(s, part) if s.recorded else None for part in parts] for s in order])
 
 
 def test_cells(data):
@@ -94,8 +98,17 @@ def test_cells(data):
         for kind, count in kinds.most_common(MESSAGES_SHOWN):
             same = [f for f in failures if message_kind(f.message) == kind]
             messages.append({"count": count, "example": same[0].message, "students": [f.student for f in same]})
-        out.append({"grade_id": cell.grade_id, "part": cell.part, "points": cell.points, "lost": lost,
-                    "of": len(recorded), "messages": messages, "other_kinds": max(0, len(kinds) - MESSAGES_SHOWN)})
+        out.append(
+            {
+                "grade_id": cell.grade_id,
+                "part": cell.part,
+                "points": cell.points,
+                "lost": lost,
+                "of": len(recorded),
+                "messages": messages,
+                "other_kinds": max(0, len(kinds) - MESSAGES_SHOWN),
+            }
+        )
     return out
 
 
@@ -103,10 +116,14 @@ def side_by_side(pair, data):
     """A flagged pair's matching cells, each side with the shared code highlighted."""
     a, b = pair.students
     cell_ids = [cell_id for cell_id in data.release_solutions if cell_id in pair.spans[a] or cell_id in pair.spans[b]]
-    cells = [{"cell": cell_id,
-              "left": highlight(data.solutions[a].get(cell_id, ""), pair.spans[a].get(cell_id, [])),
-              "right": highlight(data.solutions[b].get(cell_id, ""), pair.spans[b].get(cell_id, []))}
-             for cell_id in cell_ids]
+    cells = [
+        {
+            "cell": cell_id,
+            "left": highlight(data.solutions[a].get(cell_id, ""), pair.spans[a].get(cell_id, [])),
+            "right": highlight(data.solutions[b].get(cell_id, ""), pair.spans[b].get(cell_id, [])),
+        }
+        for cell_id in cell_ids
+    ]
     return {"pair": pair, "cells": cells}
 
 

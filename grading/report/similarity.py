@@ -80,9 +80,12 @@ def tokens(source):
 
 def kgram_hashes(toks):
     """Hash of each run of K tokens, in order (a stable hash, so every run agrees)."""
-    return [int.from_bytes(hashlib.blake2b("\x1f".join(t.text for t in toks[i:i + K]).encode(),
-                                          digest_size=8).digest(), "big")
-            for i in range(len(toks) - K + 1)]
+    return [
+        int.from_bytes(
+            hashlib.blake2b("\x1f".join(t.text for t in toks[i : i + K]).encode(), digest_size=8).digest(), "big"
+        )
+        for i in range(len(toks) - K + 1)
+    ]
 
 
 def winnow(hashes):
@@ -137,8 +140,10 @@ def compare(submissions, release, *, threshold=0.5, common_share=0.25, min_share
     released = _Fingerprinted(release).all
     found_in = Counter(h for fp in prints.values() for h in fp.all)
     common_limit = max(2, int(common_share * len(prints)))
-    own = {student: {h for h in fp.winnowed if h not in released and found_in[h] <= common_limit}
-           for student, fp in prints.items()}
+    own = {
+        student: {h for h in fp.winnowed if h not in released and found_in[h] <= common_limit}
+        for student, fp in prints.items()
+    }
     pairs = []
     for a, b in combinations(sorted(prints), 2):
         shared = own[a] & own[b]

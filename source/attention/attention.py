@@ -1320,7 +1320,6 @@ check_raises(ValueError, MultiHeadAttention, 10, 3, what="MultiHeadAttention(emb
 import grading.kernel_checks as _checks
 @_checks.hidden
 def _hidden(t):
-    np = t.np
     layer_a, layer_b = t.call(MultiHeadAttention, 16, 4, seed=5), t.call(MultiHeadAttention, 16, 4, seed=6)
     if (layer_a.head_dim, layer_a.num_heads, layer_a.embed_dim) != (4, 4, 16):
         t.fail("MultiHeadAttention(16, 4): expected head_dim 4, num_heads 4, embed_dim 16.")

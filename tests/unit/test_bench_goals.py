@@ -1,4 +1,5 @@
-"""make bench holds the solution to its goals: the notebook in at most 10 s, tiled attention's memory about linear in N."""
+"""make bench holds the solution to its goals: the notebook in at most 10 s, tiled attention's
+memory about linear in N."""
 
 from bench.suite import GOALS, _figure
 from bench.timing import Stat

@@ -258,6 +258,7 @@ def test_the_release_gives_students_the_export_step_the_readme_and_the_hub_test_
     closing = [cell.source for cell in read(RELEASE).cells if cell.cell_type == "markdown"][-1]
     assert step in closing and "tinytorch/core/attention.py" in closing
     assert step in (REPO / "README.md").read_text()
-    assert 'EXPORT_STEP = f"!python -m grading export {ASSIGNMENT}.ipynb --to ~"' in (
-        REPO / "tests" / "e2e" / "test_course_on_hub.py"
-    ).read_text()
+    assert (
+        'EXPORT_STEP = f"!python -m grading export {ASSIGNMENT}.ipynb --to ~"'
+        in (REPO / "tests" / "e2e" / "test_course_on_hub.py").read_text()
+    )

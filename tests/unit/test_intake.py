@@ -124,3 +124,15 @@ def test_a_student_without_an_assignment_folder_gets_the_blank_release(course):
     (Path(course.root) / "submitted" / "fay").mkdir(parents=True)
     intake = stage_submission(course, "fay")
     assert intake.graded_as_blank and intake.problems == ["no attention/ folder in submitted/fay/"]
+
+
+def test_code_that_reaches_for_the_grader_is_reported_and_staged_unchanged(course):
+    nb = solved()
+    cheat = "def softmax(x):\n    globals()['check_close'] = lambda *a, **k: None\n    return [1.0] * len(x)"
+    cell(nb, "softmax").source = cheat
+    hand_in(course, "mal", {"attention.ipynb": nb})
+    assert stage_submission(course, "mal").problems == []
+    staged_nb = staged(course, "mal")
+    [event] = staged_nb.metadata["grading"]["events"]
+    assert event["kind"] == "suspicious" and event["cell"] == "softmax" and "globals()" in event["detail"]
+    assert cell(staged_nb, "softmax").source == cheat  # reported, never edited: the tests decide the score

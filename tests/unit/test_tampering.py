@@ -9,7 +9,6 @@ from catalogue import ALTERNATIVES, BUGS, CHEATS, REACHES_FOR_THE_GRADER
 from grading.tampering import scan, suspicious_lines
 
 
-
 def submission(base, case):
     nb = copy.deepcopy(base)
     for edit in case.edits:
