@@ -87,7 +87,7 @@ lock:
 	&& mv $$tmp/lock requirements.txt; status=$$?; rm -rf $$tmp; exit $$status
 
 # Mutation testing, not part of `make test` (it grades every mutant of the solution, some 700
-# notebooks: an hour on a busy 2-core machine): writes tests/mutants/report.md and .json. A sample:
+# notebooks: about 20 minutes on 2 cores): writes tests/mutants/report.md and .json. A sample:
 # make mutants MUTANTS_ARGS="--sample 20 --seed 1" (see PYTHONPATH=tests python -m mutants -h).
 .PHONY: mutants
 mutants: $(STAMP)
