@@ -55,7 +55,8 @@ def run(
         "copies": copies,
     }
     os.makedirs(workdir, exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix="run-", dir=workdir)
+    # Absolute: the grader changes directory, and Jupyter's folders must stay where they are.
+    scratch = os.path.abspath(tempfile.mkdtemp(prefix="run-", dir=workdir))
     started = time.monotonic()
     try:
         isolate(scratch)
