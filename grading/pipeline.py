@@ -137,6 +137,24 @@ def students_to_grade(course, students=None):
 
 
 @contextlib.contextmanager
+def local_cluster(workers=None):
+    """A client of a LocalCluster on this machine: ``workers`` single-threaded processes
+    (default: one per core), each grading one submission at a time."""
+    with (
+        LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=0,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+@contextlib.contextmanager
 def _dask(client, workers, scheduler):
     if client is not None:
         yield client
@@ -144,17 +162,7 @@ def _dask(client, workers, scheduler):
         with Client(scheduler) as remote:
             yield remote
     else:
-        with (
-            LocalCluster(
-                n_workers=workers or os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=True,
-                memory_limit=0,
-                dashboard_address=":0",
-                silence_logs=logging.ERROR,
-            ) as cluster,
-            Client(cluster) as local,
-        ):
+        with local_cluster(workers) as local:
             yield local
 
 

@@ -5,7 +5,6 @@ tier (unit, kernel or browser: see the README), given by the folder it lives in.
 import contextlib
 import io
 import json
-import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,12 +21,12 @@ REPO = Path(__file__).resolve().parents[1]
 _JUPYTER_HOME = Path(tempfile.mkdtemp(prefix="attention-tests-jupyter-"))
 isolate(_JUPYTER_HOME)
 
-from dask.distributed import Client, LocalCluster  # noqa: E402
 
 from builders import completed, read  # noqa: E402  (after the environment is set)
 from bundled_class import write_class  # noqa: E402
 from grading.__main__ import main  # noqa: E402
 from grading.course import Course  # noqa: E402
+from grading.pipeline import local_cluster  # noqa: E402
 from grading.release import generate_release  # noqa: E402
 
 # The bundled class is submitted/ with the course's due dates and Canvas roster.
@@ -132,17 +131,7 @@ def copy_course(course, folder):
 @pytest.fixture(scope="session")
 def dask_client():
     """Two single-threaded worker processes, as `make grade` starts on a 2-core machine."""
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=0,
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with local_cluster(2) as client:
         yield client
 
 
