@@ -267,14 +267,6 @@ def close(actual, expected, what, atol=1e-8, rtol=1e-6, hint="", mistakes=None):
     fail(message + (f" {hint}" if hint else ""))
 
 
-def rows_sum_to_one(weights, what):
-    sums = array(weights, what).sum(axis=-1)
-    wrong = ~(abs(sums - 1.0) <= 1e-6)
-    if wrong.any():
-        index = _first(wrong)
-        fail(f"row {index} of {what} sums to {sums[index]:.4g}, not 1. Softmax over the last axis (the keys)?")
-
-
 def raises(error_type, function, *args, what, **kwargs):
     """function(*args, **kwargs) raises error_type (a stub's NotImplementedError propagates)."""
     numpy_untouched()
