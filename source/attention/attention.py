@@ -2950,5 +2950,5 @@ print(max_seq_len_for_budget(80 * 10**9, batch_size=1, num_heads=32, dtype=np.fl
 #
 # It writes `~/tinytorch/core/attention.py` from the cells tagged `export` (the imports, your
 # functions and classes; no test, demo or plot), exactly as they are saved: a function you left
-# unfinished still raises `NotImplementedError` there. Module 14 begins with
+# unfinished still raises `NotImplementedError` there. Module 14 imports it as
 # `from tinytorch.core.attention import MultiHeadAttention`. Export again after any change.
