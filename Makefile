@@ -13,7 +13,7 @@ TORCH := torch==2.13.0
 TORCH_INDEX := https://download.pytorch.org/whl/cpu
 PROXY := deploy/node_modules/.package-lock.json
 
-.PHONY: grade test unit notebook release class e2e browser-deps lint bench lock clean
+.PHONY: grade test unit notebook release class e2e browser-deps bubblewrap lint bench lock clean
 
 # Reinstalled whenever the pins change; pip leaves what already matches alone.
 $(STAMP): requirements.txt pyproject.toml
@@ -25,11 +25,21 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-grade: $(STAMP)
+# The students' kernels run in bubblewrap (grading/sandbox.py). As root: Debian's package. As
+# any other user: the same package unpacked from Debian's archive next to the venv's python,
+# which needs no root (bubblewrap runs unprivileged). If neither works, grading says so.
+bubblewrap: $(STAMP)
+	@command -v bwrap >/dev/null || test -x $(BIN)/bwrap || ( \
+	if [ -n "$(ROOT)" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	else tmp=$$(mktemp -d) && (cd $$tmp && apt-get download -qq bubblewrap >/dev/null && dpkg-deb -x bubblewrap_*.deb unpacked) \
+		&& cp $$tmp/unpacked/usr/bin/bwrap $(BIN)/bwrap; status=$$?; rm -rf $$tmp; exit $$status; fi ) \
+		|| echo "bubblewrap could not be installed: grading will stop and say so (see README, the sandbox)"
+
+grade: $(STAMP) bubblewrap
 	$(BIN)/python -m grading grade
 
 # Every tier. As any other user than root the browser tests skip, with one line saying why.
-test: $(STAMP) $(if $(ROOT),browser-deps)
+test: $(STAMP) bubblewrap $(if $(ROOT),browser-deps)
 	@echo $(BIN)/python -m pytest; $(BIN)/python -m pytest; status=$$?; $(give_back); exit $$status
 
 # The unit tier alone (no kernels; seconds).
@@ -48,7 +58,7 @@ class: $(STAMP)
 	$(BIN)/python tests/bundled_class.py
 
 # The browser tests alone. They create unix accounts, so they run as root: sudo make e2e.
-e2e: $(STAMP) browser-deps
+e2e: $(STAMP) bubblewrap browser-deps
 	@echo $(BIN)/python -m pytest -m browser; $(BIN)/python -m pytest -m browser; status=$$?; $(give_back); exit $$status
 
 # What the browser tests need besides the lock: Debian's Chromium and the hub's proxy (npm).
@@ -71,7 +81,7 @@ lint: $(STAMP)
 
 # Without torch, or with BENCH_NO_TORCH=1, the torch figures are null and say so; everything
 # else is measured the same. BENCH_ARGS: see python -m bench -h.
-bench: $(STAMP)
+bench: $(STAMP) bubblewrap
 	@if [ -z "$(BENCH_NO_TORCH)" ]; then \
 		$(BIN)/pip install --quiet --retries 1 -c requirements.txt --index-url $(TORCH_INDEX) $(TORCH) \
 		|| echo "bench: torch could not be installed: its figures will be null"; \
@@ -90,7 +100,7 @@ lock:
 # notebooks: about 20 minutes on 2 cores): writes tests/mutants/report.md and .json. A sample:
 # make mutants MUTANTS_ARGS="--sample 20 --seed 1" (see PYTHONPATH=tests python -m mutants -h).
 .PHONY: mutants
-mutants: $(STAMP)
+mutants: $(STAMP) bubblewrap
 	PYTHONPATH=tests $(BIN)/python -m mutants $(MUTANTS_ARGS)
 
 clean:

@@ -1,0 +1,190 @@
+"""The sandbox a student's kernel runs in: bubblewrap, a user of its own, and resource limits.
+
+Why bubblewrap: it is the sandbox Flatpak runs every desktop application in, packaged by
+every distribution (Debian's ``bubblewrap``), small enough to read, and it builds the
+sandbox out of the kernel's own namespaces without a daemon or setuid helper; Docker needs a
+daemon and root, nsjail and firejail are not in every distribution, and a sandbox of our own
+would be code nobody audits. What a kernel gets:
+
+* a file system of its own: /usr, a few files of /etc, the Python installation and the
+  virtual environment the grader runs from, read-only; /tmp and its home as small tmpfs
+  mounts of its own; /run/grading (the kernel's connection files and the grader's agent).
+  The course (gradebook, source/, release/, submitted/, other students), the grader's code
+  and the worker's scratch folders are not there at all;
+* namespaces of its own: no network (not even the host's loopback), its own process IDs (it
+  sees and can signal only its own processes; when the kernel's sandbox ends, every process
+  in it ends, detached or not), IPC and host name;
+* a user of its own: as root, each kernel runs as an unprivileged uid that no other process
+  has (``uid_base`` + the grading process's PID), with no capabilities and no way to gain
+  any; as any other user, bubblewrap's user namespace maps the kernel to that user, without
+  capabilities outside its sandbox;
+* limits (prlimit): address space, processes, open files, file size, CPU time.
+
+``available`` says why a sandbox cannot be made here; ``command`` wraps a kernel's command.
+"""
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+INSIDE = "/run/grading"  # where the kernel's run folder is mounted
+HOME = "/home/student"
+# What of /etc a Python kernel and matplotlib read; the rest of /etc is none of its business.
+ETC = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "fonts",
+    "mime.types",
+    "nsswitch.conf",
+    "passwd",
+    "group",
+    "hosts",
+)
+
+
+class SandboxUnavailable(Exception):
+    """No sandbox can be made on this machine; the message says what is missing."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one student kernel may use. Processes count threads too (a kernel runs about 15)."""
+
+    memory: int = 4 << 30  # bytes of address space per process
+    processes: int = 128
+    open_files: int = 512
+    file_size: int = 64 << 20  # bytes, per file written
+    cpu_seconds: int = 600
+    tmp_size: int = 64 << 20  # bytes of /tmp, and as many of the home folder
+
+
+def bwrap():
+    """The bubblewrap executable: on PATH, or the copy `make` unpacks into the virtual
+    environment when it cannot install the package (an ordinary user)."""
+    return shutil.which("bwrap") or _beside_python("bwrap")
+
+
+def _beside_python(name):
+    path = os.path.join(os.path.dirname(sys.executable), name)
+    return path if os.access(path, os.X_OK) else None
+
+
+@functools.cache
+def available():
+    """None if a sandbox works here, else why not (said once per process, then remembered)."""
+    executable = bwrap()
+    if executable is None:
+        return (
+            "bubblewrap is not installed: `apt-get install bubblewrap` as root (`make grade` does it), "
+            "or grade without a sandbox with --no-sandbox"
+        )
+    probe = command([sys.executable, "-c", "import ipykernel, numpy"], run_dir=None, limits=Limits(), env={})
+    try:
+        result = subprocess.run(probe, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap ({executable}) could not start: {error}"
+    if result.returncode != 0:
+        detail = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        return (
+            f"bubblewrap ({executable}) cannot run a kernel here: {detail}. It needs unprivileged user "
+            "namespaces (sysctl kernel.unprivileged_userns_clone=1) unless run as root, and a Python "
+            "installation readable by every user"
+        )
+    return None
+
+
+def sandbox_uid():
+    """The uid a kernel of this process runs as, when the grader runs as root."""
+    return UID_BASE + os.getpid()
+
+
+UID_BASE = 1_900_000_000  # far above any real account; one uid per grading process
+
+
+def command(kernel_command, run_dir, limits, env):
+    """The command that runs ``kernel_command`` in a sandbox, with ``run_dir`` at INSIDE and the
+    environment ``env`` (nothing of the grader's own environment gets in)."""
+    root = os.geteuid() == 0
+    args = [bwrap(), "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-net"]
+    args += ["--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
+    if not root:
+        args += ["--unshare-user"]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += _system_folders()
+    for path in dict.fromkeys(os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)):
+        if not path.startswith("/usr/"):
+            args += _parents(path) + ["--ro-bind", path, path]
+    args += ["--perms", "1777", "--size", str(limits.tmp_size), "--tmpfs", "/tmp"]
+    args += _parents(HOME) + ["--perms", "0777", "--size", str(limits.tmp_size), "--tmpfs", HOME]
+    if run_dir is not None:
+        args += _parents(INSIDE) + ["--bind", run_dir, INSIDE]
+    args += ["--chdir", HOME, "--clearenv"]
+    for name, value in {"HOME": HOME, "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin", **env}.items():
+        args += ["--setenv", name, value]
+    if root:  # a user of its own: switched to inside, once the sandbox's mounts are made
+        uid = str(sandbox_uid())
+        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", "setpriv", "--reuid", uid]
+        args += ["--regid", uid, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+    return [*args, "--", *prlimit(limits, per_user=not root), *kernel_command]
+
+
+def prlimit(limits, per_user=False):
+    """The prlimit prefix that applies ``limits``. The process count is per real user: with a
+    user of its own the kernel gets ``limits.processes``; sharing the grader's user, it gets
+    that many more than the user runs now."""
+    processes = limits.processes + (_tasks_of(os.getuid()) if per_user else 0)
+    return [
+        "prlimit",
+        f"--as={limits.memory}",
+        f"--nproc={processes}",
+        f"--nofile={limits.open_files}",
+        f"--fsize={limits.file_size}",
+        f"--cpu={limits.cpu_seconds}",
+        "--core=0",
+        "--",
+    ]
+
+
+def _tasks_of(uid):
+    count = 0
+    for name in os.listdir("/proc"):
+        try:
+            if name.isdigit() and os.stat(f"/proc/{name}").st_uid == uid:
+                count += len(os.listdir(f"/proc/{name}/task"))
+        except OSError:
+            pass
+    return count
+
+
+def _system_folders():
+    """/usr read-only, the merged-/usr links (or folders), and ETC."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = "/" + name
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    args += ["--perms", "0755", "--dir", "/etc"]
+    for name in ETC:
+        if os.path.exists("/etc/" + name):
+            args += ["--ro-bind", "/etc/" + name, "/etc/" + name]
+    return args
+
+
+def _parents(path):
+    """Create the folders above ``path`` world-readable: bubblewrap would copy the host's modes,
+    and a folder such as /root (0700) would shut the kernel's user out of what is below."""
+    args, parent = [], os.path.dirname(path)
+    chain = []
+    while parent not in ("/", ""):
+        chain.append(parent)
+        parent = os.path.dirname(parent)
+    for folder in reversed(chain):
+        args += ["--perms", "0755", "--dir", folder]
+    return args
