@@ -1,75 +1,151 @@
-"""Run one sanitized submission in a kernel that cannot stop the class from being graded.
+"""Run one sanitized submission: the student's cells in a sandbox, the tests in a kernel of their own.
 
-nbgrader's Execute runs the cells with a per-cell timeout. Hostile or broken code still
-(1) swallows the interrupt and blocks every later cell, (2) kills the kernel, after which
-nbgrader drops the student, (3) floods the output, (4) exhausts memory, or (5) hangs in a
-function that many test cells call, costing a full timeout each. GuardedExecute keeps
-nbgrader's behaviour for ordinary notebooks and adds, in that order of defence:
+nbgrader's Execute runs every cell of a notebook in one kernel, so the code that scores a
+submission shares an interpreter, and the grader's privileges, with the code it scores.
+GuardedExecute runs two kernels and sends each cell to one of them:
 
-* a memory limit on the kernel process (see grading.rlimit);
-* an output cap per cell;
-* after the kernel dies or stops answering: a restart, a replay of the cells that had run
-  cleanly, and the rest of the notebook as usual;
-* a time budget for the whole notebook, after which cells are not run;
-* the hidden tests' checks (grading.kernel_checks) loaded into each kernel before any cell,
-  so they hold the original NumPy and builtins whatever a submission rebinds later.
+* the student's kernel runs what the student wrote or could have edited (solution cells,
+  their own cells, the demos) in a sandbox (grading/sandbox.py): its own user, no network, no
+  view of the course, limits on memory, processes, files and CPU time;
+* the test kernel runs the test cells, visible and hidden halves, with the source nbgrader
+  stored in the gradebook for their grade id (never the submission's), and reaches the
+  student's definitions only as plain values and handles (grading/remote.py). It never runs
+  the student's code, so what it decides (an error or not, hence the score) is the grader's;
+* setup cells (grade ids ``setup-...``: the imports, the visible checks) run in both.
 
-A cell that cannot be run gets an error output with the reason, so nbgrader scores it 0
-and the feedback says why. Every such event is also recorded in the notebook's grading
-events (grading.events).
+For ordinary notebooks the result is what nbgrader's Execute gives. On top of it, as before:
+an output cap per cell; after the student's kernel dies or stops answering, a restart, a
+replay of the student's cells that had run cleanly, and the rest of the notebook as usual;
+a time budget for the whole notebook, after which cells are not run. A cell that cannot be
+run gets an error output with the reason, so nbgrader scores it 0 and the feedback says why.
+Every such event is recorded in the notebook's grading events (grading.events).
 
-Everything here goes through public extension points: nbconvert's ``preprocess_cell`` (the
-per-cell step of the cell loop), nbclient's ``timeout_func`` (the budget caps each cell's
-timeout) and its ``on_cell_execute`` and ``on_cell_error`` hooks (a timed-out cell is seen
-from the error nbgrader's Execute gives it, ``error_on_timeout``).
+Everything here goes through public extension points: nbconvert's ``preprocess_cell``,
+nbclient's ``timeout_func`` and hooks, a second nbclient ``NotebookClient`` for the test
+kernel, and jupyter_client's ``format_kernel_cmd`` for the sandbox.
 """
 
 import copy
 import math
 import os
+import shutil
 import subprocess
-import sys
+import tempfile
 import time
+from dataclasses import dataclass
+from queue import Empty
 
 from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async, run_sync
 from nbformat import NotebookNode
 from nbgrader import utils
+from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute
-from traitlets import Dict, Float, Integer, List, Unicode, default
+from traitlets import Bool, Dict, Float, Instance, Integer, Unicode, default
 
+from . import remote, sandbox, student_agent
 from .events import record_event
+from .sandbox import SandboxUnavailable
+
+SETUP_PREFIX = "setup-"  # locked cells whose grade id starts so run in both kernels
+STUDENT, TESTS, BOTH = "student", "tests", "both"
+AGENT_SOCKET = "agent.sock"
+# Run in the student's kernel before each test cell, out of its history: answer the tests.
+SERVE = '__import__("student_agent.agent").agent.serve()'
+RECONNECT = '__import__("student_agent.agent").agent.reconnect()'
+SERVE_GRACE = 5.0  # seconds the student's kernel has to go idle once a test cell is over
 
 
-class GradingKernelManager(AsyncKernelManager):
-    """Starts a grading kernel: under an address-space limit, with extra environment variables
-    and modules imported before its first cell, its console output discarded. A restart
-    starts the kernel again with the same arguments."""
+@dataclass(frozen=True)
+class StoredCell:
+    where: str  # TESTS or BOTH
+    source: str  # as nbgrader stored it when the assignment was generated
 
-    memory_limit = Integer(0, help="Address-space limit of the kernel in bytes; 0 for none.").tag(config=True)
-    extra_env = Dict({}, help="Environment variables set for the kernel on top of this process's.").tag(config=True)
-    preload = List(Unicode(), [], help="Modules the kernel imports at start-up.").tag(config=True)
+
+def stored_cells(info):
+    """Grade id -> StoredCell for the cells that run in the test kernel, from the gradebook."""
+    with Gradebook(info["db_url"]) as gradebook:
+        notebook = gradebook.find_notebook(info["notebook"], info["assignment"])
+        solutions = {cell.name for cell in notebook.solution_cells}
+        tests = {cell.name for cell in notebook.grade_cells} - solutions
+        found = {}
+        for cell in notebook.source_cells:
+            if cell.name in tests:
+                found[cell.name] = StoredCell(TESTS, cell.source)
+            elif cell.locked and cell.name.startswith(SETUP_PREFIX) and cell.name not in solutions:
+                found[cell.name] = StoredCell(BOTH, cell.source)
+        return found
+
+
+class StudentKernelManager(AsyncKernelManager):
+    """Starts a student's kernel in the sandbox (or, if the instructor says so, without), under
+    resource limits, its connection files in ``run_dir``, the grader's agent loaded before the
+    first cell, its console output discarded."""
+
+    run_dir = Unicode()
+    sandboxed = Bool(True)
+    limits = Instance(sandbox.Limits, ())
+    kernel_env = Dict({})
 
     def format_kernel_cmd(self, extra_arguments=None):
-        cmd = super().format_kernel_cmd(extra_arguments)
-        if self.memory_limit:
-            cmd = [sys.executable, "-m", "grading.rlimit", str(self.memory_limit), "--", *cmd]
-        return cmd
+        command = super().format_kernel_cmd(extra_arguments)
+        # The kernel is not the process jupyter_client starts (that is bubblewrap, whose end
+        # ends the sandbox): ipykernel's interrupt message reaches the kernel itself.
+        self.kernel_spec.interrupt_mode = "message"
+        here = sandbox.INSIDE if self.sandboxed else self.run_dir
+        if self.sandboxed:
+            command = [self._connection_file_inside() if arg == self.connection_file else arg for arg in command]
+        socket_path = os.path.join(here, AGENT_SOCKET)
+        command.append(
+            "--IPKernelApp.exec_lines="
+            f"import student_agent.agent as _agent; _agent.connect({socket_path!r}); del _agent"
+        )
+        if self.sandboxed:
+            return sandbox.command(command, self.run_dir, self.limits, self._environment())
+        return [*sandbox.prlimit(self.limits, per_user=True), *command]
 
     async def start_kernel(self, **kw):
-        # The kernel's own console chatter (and a dying kernel's last words) would otherwise
-        # interleave with the grader's progress report; what matters is in the cell outputs.
+        # The kernel's own console chatter would interleave with the grader's progress
+        # report; what matters is in the cell outputs.
         kw.setdefault("stdout", subprocess.DEVNULL)
         kw.setdefault("stderr", subprocess.DEVNULL)
-        kw.setdefault("env", {**os.environ, **self.extra_env})
-        # IPython runs exec_lines at start-up, before any cell. No name is left in the
-        # notebook's namespace.
-        kw["extra_arguments"] = [
-            *kw.get("extra_arguments", []),
-            *(f"--IPKernelApp.exec_lines=import {name} as _preloaded; del _preloaded" for name in self.preload),
-        ]
-        return await super().start_kernel(**kw)
+        # Inside a sandbox the environment is set from scratch (format_kernel_cmd).
+        kw["env"] = dict(os.environ) if self.sandboxed else {**os.environ, **self._environment()}
+        await super().start_kernel(**kw)
+
+    def _environment(self):
+        """The kernel's whole environment (inside a sandbox nothing else is set): its Jupyter,
+        IPython and matplotlib folders in its own /tmp, the agent on its path."""
+        here = sandbox.INSIDE if self.sandboxed else self.run_dir
+        tmp = "/tmp" if self.sandboxed else os.path.join(self.run_dir, "tmp")
+        environment = {
+            "PYTHONPATH": os.path.join(here, "lib"),
+            "LANG": os.environ.get("LANG", "C.UTF-8"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            **{name: os.path.join(tmp, name.lower()) for name in ("IPYTHONDIR", "MPLCONFIGDIR")},
+            **{name: os.path.join(tmp, name.lower()) for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR")},
+            "JUPYTER_RUNTIME_DIR": os.path.join(tmp, "jupyter_runtime_dir"),
+            **self.kernel_env,
+        }
+        if "NBGRADER_EXECUTION" in os.environ:  # nbgrader autograde says so to the notebook
+            environment["NBGRADER_EXECUTION"] = os.environ["NBGRADER_EXECUTION"]
+        return environment
+
+    def _connection_file_inside(self):
+        """A copy of the connection file with the sandbox's paths, readable by its user."""
+        import json
+
+        with open(self.connection_file) as handle:
+            info = json.load(handle)
+        info["ip"] = os.path.join(sandbox.INSIDE, os.path.basename(self.ip))
+        path = os.path.join(self.run_dir, "kernel-inside.json")
+        with open(path, "w") as handle:
+            json.dump(info, handle)
+        if os.geteuid() == 0:
+            os.chown(path, sandbox.sandbox_uid(), sandbox.sandbox_uid())
+        return os.path.join(sandbox.INSIDE, "kernel-inside.json")
 
 
 def error_output(ename, evalue):
@@ -77,14 +153,27 @@ def error_output(ename, evalue):
 
 
 class GuardedExecute(Execute):
-    """nbgrader's Execute with a time budget, an output cap, a memory limit and kernel recovery."""
+    """nbgrader's Execute, with the tests in a kernel of their own and the student's kernel
+    sandboxed, a time budget, an output cap and kernel recovery."""
 
     budget = Float(
         120.0, help="Seconds for the whole notebook. Cells left when it runs out are not run (score 0)."
     ).tag(config=True)
-    memory_limit = Integer(4 * 2**30, help="Address-space limit of the grading kernel, in bytes (0: none).").tag(
-        config=True
-    )
+    sandbox = Bool(
+        True,
+        help="Run each student's kernel in a bubblewrap sandbox (grading/sandbox.py). False grades with "
+        "the student's code running as the grader's own user, with the grader's view of the machine: "
+        "every graded notebook then records that it was graded without a sandbox.",
+    ).tag(config=True)
+    memory_limit = Integer(
+        4 * 2**30, help="Address-space limit of each process of a student's kernel, in bytes (0: none)."
+    ).tag(config=True)
+    max_processes = Integer(128, help="Processes and threads a student's kernel may run.").tag(config=True)
+    max_open_files = Integer(512, help="Files a student's kernel may have open.").tag(config=True)
+    max_file_bytes = Integer(64 << 20, help="Size of any file a student's kernel writes, in bytes.").tag(config=True)
+    max_tmp_bytes = Integer(
+        64 << 20, help="Size of the sandbox's /tmp, and of the kernel's home folder, in bytes."
+    ).tag(config=True)
     max_output_bytes = Integer(100_000, help="Bytes of stdout and stderr kept per cell; the rest is cut.").tag(
         config=True
     )
@@ -99,17 +188,11 @@ class GuardedExecute(Execute):
     # does) many times slower and noisier.
     kernel_env = Dict(
         {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
-        help="Environment variables set for the grading kernel, on top of the grader's own.",
-    ).tag(config=True)
-
-    preload = List(
-        Unicode(),
-        ["grading.kernel_checks"],
-        help="Modules imported into every grading kernel (after each restart too) before its first cell.",
+        help="Environment variables set for both kernels.",
     ).tag(config=True)
 
     def __init__(self, **kw):
-        kw.setdefault("kernel_manager_class", GradingKernelManager)
+        kw.setdefault("kernel_manager_class", StudentKernelManager)
         super().__init__(**kw)
 
     @default("timeout_func")
@@ -124,21 +207,66 @@ class GuardedExecute(Execute):
     def _on_cell_error_default(self):
         return self._note_timeout
 
+    def limits(self):
+        return sandbox.Limits(
+            memory=self.memory_limit or 2**62,
+            processes=self.max_processes,
+            open_files=self.max_open_files,
+            file_size=self.max_file_bytes,
+            cpu_seconds=int(2 * self.budget + 60),
+            tmp_size=self.max_tmp_bytes,
+        )
+
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
-        km.memory_limit, km.extra_env, km.preload = self.memory_limit, self.kernel_env, self.preload
+        km.transport, km.ip = "ipc", os.path.join(self._run_dir, "kernel")
+        km.connection_file = os.path.join(self._run_dir, "kernel.json")
+        km.run_dir, km.sandboxed, km.limits, km.kernel_env = self._run_dir, self.sandbox, self.limits(), self.kernel_env
         return km
 
-    # -- the cell loop (nbconvert's ExecutePreprocessor runs it, one preprocess_cell per cell) --
+    # -- the notebook ------------------------------------------------------------------------
 
     def preprocess(self, nb, resources=None, km=None):
+        if self.sandbox and (problem := sandbox.available()):
+            raise SandboxUnavailable(problem)
+        self._stored = stored_cells(resources["nbgrader"])
         self._deadline = time.monotonic() + self.budget
-        self._clean = []  # indices of code cells that ran without error: replayed after a restart
+        self._clean = []  # indices of cells that ran cleanly in the student's kernel: replayed after a restart
         self._restarts = 0
         self._lost = None  # why the remaining cells are not run, once that happens
         self._output_sizes = {}
         self._cell_started, self._cell_timeout = time.monotonic(), None
-        return super().preprocess(nb, resources, km)
+        if not self.sandbox:
+            record_event(
+                nb,
+                "notebook",
+                "unsandboxed",
+                "graded without a sandbox (the instructor turned it off): the student's code ran with "
+                "the grader's privileges",
+            )
+        with tempfile.TemporaryDirectory(prefix="grading-kernels-") as scratch:
+            self._run_dir = self._prepare_run_dir(scratch)
+            self._tests = TestKernel(self, nb, os.path.join(self._run_dir, AGENT_SOCKET), scratch)
+            try:
+                return super().preprocess(nb, resources, km)
+            finally:
+                self._tests.shut_down()
+
+    def _prepare_run_dir(self, scratch):
+        """The student kernel's run folder: its connection files, the agent's socket and code."""
+        run_dir = os.path.join(scratch, "student")
+        package = os.path.dirname(student_agent.__file__)
+        shutil.copytree(
+            package, os.path.join(run_dir, "lib", "student_agent"), ignore=shutil.ignore_patterns("__pycache__")
+        )
+        os.makedirs(os.path.join(run_dir, "tmp"), exist_ok=True)
+        os.chmod(scratch, 0o755)
+        if os.geteuid() == 0 and self.sandbox:  # the kernel's user creates its sockets here
+            uid = sandbox.sandbox_uid()
+            for parent, folders, files in os.walk(run_dir):
+                for name in [parent] + [os.path.join(parent, f) for f in folders + files]:
+                    os.chown(name, uid, uid)
+        return run_dir
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code" or not cell.source.strip():
@@ -148,6 +276,16 @@ class GuardedExecute(Execute):
         if self._lost is not None:
             cell.outputs = [error_output("NotRun", self._lost)]
             return cell, resources
+        stored = self._stored.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
+        if stored is None or stored.where == BOTH:
+            self._run_student(cell, index)
+        if stored is not None and self._lost is None:
+            self._run_tests(cell, index, stored)
+        return cell, resources
+
+    # -- the student's kernel ----------------------------------------------------------------
+
+    def _run_student(self, cell, index):
         try:
             self.execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
         except (DeadKernelError, CellTimeoutError) as error:
@@ -155,18 +293,19 @@ class GuardedExecute(Execute):
                 self._event(index, "timeout", self._timeout_message())
             reason = self._describe(error)
             cell.outputs.append(error_output(type(error).__name__, reason))
-            self._event(index, "kernel", reason)
-            self._restarts += 1
-            if self._restarts > self.max_restarts:
-                self._lost = (
-                    f"not run: the kernel had to be restarted {self.max_restarts} times, the grader stopped here"
-                )
-            elif not run_sync(self._async_restart_and_replay)():
-                self._lost = "not run: the kernel could not be restored after the failure above"
-            return cell, resources
+            self._recover(index, reason)
+            return
         if not any(out.output_type == "error" for out in cell.outputs):
             self._clean.append(index)
-        return cell, resources
+
+    def _recover(self, index, reason):
+        """Restart the student's kernel and replay its clean cells, or give up on the notebook."""
+        self._event(index, "kernel", reason)
+        self._restarts += 1
+        if self._restarts > self.max_restarts:
+            self._lost = f"not run: the kernel had to be restarted {self.max_restarts} times, the grader stopped here"
+        elif not run_sync(self._async_restart_and_replay)():
+            self._lost = "not run: the kernel could not be restored after the failure above"
 
     def _out_of_time(self, index):
         self._lost = (
@@ -194,7 +333,92 @@ class GuardedExecute(Execute):
                 self.nb.cells[index] = original
         return True
 
-    # -- nbclient's hooks ------------------------------------------------------------------
+    # -- the test kernel -----------------------------------------------------------------------
+
+    def _run_tests(self, cell, index, stored):
+        """Run the stored source of a test or setup cell in the test kernel. A setup cell keeps
+        the outputs of the student's run; a test cell gets the test kernel's."""
+        target = cell if stored.where == TESTS else copy.deepcopy(cell)
+        target.source = stored.source
+        problem = run_sync(self._async_run_tests)(target, index, stored.where == TESTS)
+        if problem:
+            if stored.where == TESTS:
+                cell.outputs.append(error_output("KernelRestarted", problem))
+            self._recover(index, problem)
+        if stored.where == BOTH and any(out.output_type == "error" for out in target.outputs):
+            self._event(index, "grader", "a setup cell failed in the grader's test kernel")
+
+    async def _async_run_tests(self, cell, index, with_student):
+        """Run ``cell`` in the test kernel; with the student's kernel answering its requests
+        meanwhile if ``with_student``. None, or why the student's kernel must be restarted."""
+        await self._tests.ready()
+        if with_student:
+            request = self.kc.execute(SERVE, silent=True, store_history=False, allow_stdin=False)
+            problem = await self._tests.call("begin_cell")
+            if problem:
+                cell.outputs = [
+                    error_output("StudentKernelError", f"the grader could not reach your kernel: {problem}")
+                ]
+                return "your kernel did not answer the grader; the grader restarted it"
+        try:
+            await self._tests.client.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
+        except (DeadKernelError, CellTimeoutError) as error:
+            cell.outputs.append(error_output(type(error).__name__, "the grader's test kernel failed on this cell"))
+            self._event(index, "grader", f"the test kernel failed ({type(error).__name__}): restarted")
+            await self._tests.restart(self._setup_cells(index))
+        self.code_cells_executed += 1
+        if not with_student:
+            return None
+        await self._tests.call("end_cell")
+        timed_out = any(
+            out.output_type == "error" and out.get("ename") == self.error_on_timeout.get("ename")
+            for out in cell.outputs
+        )
+        if timed_out:
+            if await self._interrupted(request):
+                return None
+            return (
+                "your code did not stop when interrupted after the time limit while this test ran "
+                "(does it catch KeyboardInterrupt?); the grader restarted your kernel and went on"
+            )
+        if not await self._serving_ended(request):
+            return "your kernel did not go back to idle after this test (it died, or hung); the grader restarted it"
+        return None
+
+    async def _interrupted(self, request):
+        """After a test cell ran out of time: whether interrupting the student's kernel stopped
+        their code. Then the agent connects anew, so that nothing half-sent is left between
+        the kernels."""
+        await ensure_async(self.km.interrupt_kernel())
+        if not await self._serving_ended(request):
+            return False
+        return await self._serving_ended(self.kc.execute(RECONNECT, silent=True, store_history=False))
+
+    async def _serving_ended(self, request):
+        """Whether the student's kernel answered ``request`` (SERVE) within SERVE_GRACE."""
+        deadline = time.monotonic() + SERVE_GRACE
+        while time.monotonic() < deadline:
+            try:
+                reply = await ensure_async(self.kc.get_shell_msg(timeout=0.5))
+            except Empty:
+                if not await ensure_async(self.km.is_alive()):
+                    return False
+                continue
+            if reply["parent_header"].get("msg_id") == request:
+                return True
+        return False
+
+    def _setup_cells(self, before):
+        """(index, stored source) of the setup cells up to cell ``before``, to run again in a
+        restarted test kernel."""
+        cells = []
+        for index, cell in enumerate(self.nb.cells[:before]):
+            stored = self._stored.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
+            if stored is not None and stored.where == BOTH:
+                cells.append((index, stored.source))
+        return cells
+
+    # -- nbclient's hooks ----------------------------------------------------------------------
 
     def _timeout_within_budget(self, cell):
         """The cell's timeout: Execute.timeout, cut to what is left of the budget."""
@@ -265,3 +489,78 @@ class GuardedExecute(Execute):
             detail,
             graded=utils.is_grade(cell),
         )
+
+
+class TestKernel:
+    """The kernel the tests run in: the grader's own Python, grading.remote installed, its own
+    nbclient client with the executor's time limits and hooks. Started when a notebook starts
+    (alongside the student's kernel), shut down when it ends."""
+
+    def __init__(self, executor, nb, socket_path, scratch):
+        self.socket_path = socket_path
+        folder = os.path.join(scratch, "tests")
+        os.makedirs(folder)
+        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(folder, "kernel"))
+        km.connection_file = os.path.join(folder, "kernel.json")
+        self.client = NotebookClient(
+            nb,
+            km=km,
+            timeout=executor.timeout,
+            timeout_func=executor.timeout_func,
+            startup_timeout=executor.startup_timeout,
+            interrupt_on_timeout=True,
+            error_on_timeout=executor.error_on_timeout,
+            raise_on_iopub_timeout=executor.raise_on_iopub_timeout,
+            allow_errors=True,
+            record_timing=False,
+            on_cell_execute=executor.on_cell_execute,
+            on_cell_error=executor.on_cell_error,
+            on_cell_executed=executor.on_cell_executed,
+            extra_arguments=[
+                "--HistoryManager.hist_file=:memory:",
+                "--IPKernelApp.exec_lines=import grading.remote as _remote; _remote.install(); del _remote",
+            ],
+        )
+        self._start_kwargs = {
+            "env": {**os.environ, **executor.kernel_env, remote.SOCKET_VARIABLE: socket_path},
+            "cwd": folder,
+            "stdout": subprocess.DEVNULL,
+            "stderr": subprocess.DEVNULL,
+        }
+        run_sync(self.client.async_start_new_kernel)(**self._start_kwargs)
+        self._ready = False
+
+    async def ready(self):
+        if not self._ready:
+            await self.client.async_start_new_kernel_client()
+            self._ready = True
+
+    async def call(self, name, timeout=60):
+        """Call the bridge's method ``name`` (grading.remote) in the test kernel, outside any
+        cell; None, or the error it raised."""
+        code = f"__import__('grading.remote').remote.bridge().{name}(get_ipython().user_ns)"
+        request = self.client.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        reply = await self.client.async_wait_for_reply(request)
+        if reply is None:
+            return "no answer within the time limit"
+        if reply["content"]["status"] == "ok":
+            return None
+        return reply["content"].get("evalue") or reply["content"].get("ename")
+
+    async def restart(self, setup_cells):
+        """A fresh test kernel, with the setup cells run again (their outputs discarded)."""
+        await ensure_async(self.client.km.shutdown_kernel(now=True))
+        if self.client.kc is not None:
+            self.client.kc.stop_channels()
+        self._ready = False
+        await self.client.async_start_new_kernel(**self._start_kwargs)
+        await self.ready()
+        for index, source in setup_cells:
+            cell = NotebookNode(cell_type="code", source=source, metadata={}, outputs=[], execution_count=None)
+            await self.client.async_execute_cell(cell, index)
+
+    def shut_down(self):
+        if self.client.kc is not None:
+            self.client.kc.stop_channels()
+        if self.client.km.has_kernel:
+            run_sync(self.client.km.shutdown_kernel)(now=True)

@@ -73,6 +73,7 @@ class ExecutionSettings:
     timeout: int = None  # seconds per cell
     budget: float = None  # seconds per notebook
     memory_limit: int = None  # bytes per kernel
+    sandbox: bool = None  # False: the student's kernels run unsandboxed (the report says so)
 
     def config(self):
         """These settings as configuration, to merge over the course's."""

@@ -36,9 +36,11 @@ from nbgrader.api import Gradebook
 from nbgrader.converters import Autograde, GenerateFeedback
 from sqlalchemy.exc import SAWarning
 
+from . import sandbox
 from .course import STAGED_SUBMITTED, Course, put_python_scripts_on_path
 from .events import events_of
 from .intake import stage_blank, stage_submission
+from .sandbox import SandboxUnavailable
 
 ATTEMPTS = 2  # a kernel can fail to start when two start at once (port race): try again
 
@@ -73,6 +75,8 @@ class AssignmentPlugin(WorkerPlugin):
 
     def setup(self, worker):
         put_python_scripts_on_path()  # a worker started by `dask worker` may not have them
+        if self.snapshot.config.GuardedExecute.get("sandbox", True) and (problem := sandbox.available()):
+            raise SandboxUnavailable(f"no sandbox for the students' kernels on {worker.address}: {problem}")
         self.folder = tempfile.mkdtemp(prefix="grading-", dir=worker.local_directory)
         self.gradebook = os.path.join(self.folder, "gradebook.db")
         with open(self.gradebook, "wb") as handle:

@@ -1,31 +1,35 @@
-"""Drop the traceback frames of the grader's own checks from the feedback.
+"""Drop the traceback frames of the grader's own code from the feedback.
 
-Hidden tests raise from ``grading/kernel_checks.py``: a student who reads those frames learns
-how the grader compares numbers, not what their code got wrong. The message of the failure
-stays (it is the last line of the traceback), and so do the frames of the student's code.
+Test cells run in the grader's test kernel: a hidden check raises from
+``grading/kernel_checks.py``, and a call of the student's code passes through
+``grading/remote.py``. A student who reads those frames learns how the grader compares
+numbers and talks to their kernel, not what their code got wrong. The message of the failure
+stays (it is the last line of the traceback), and so does the traceback of the student's own
+code, which a failing call carries as a note.
 """
 
 import re
 
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import List, Unicode
 
 from ..hidden_tests import strip_ansi
 
 
 class DropGraderFrames(NbGraderPreprocessor):
-    """Remove traceback frames whose code is in the grader's checks module."""
+    """Remove traceback frames whose code is in one of the grader's modules."""
 
-    module_file = Unicode(
-        "grading/kernel_checks.py",
-        help="Path suffix of the module whose frames are dropped (as IPython prints it in a frame).",
+    module_files = List(
+        Unicode(),
+        ["grading/kernel_checks.py", "grading/remote.py"],
+        help="Path suffixes of the modules whose frames are dropped (as IPython prints them in a frame).",
     ).tag(config=True)
 
     def preprocess(self, nb, resources):
         # IPython starts a frame of a file with "File <path>:<line>, in <function>"; the path
         # is wherever the kernel imported the module from, possibly on another machine.
-        suffix = re.escape(self.module_file).replace("/", r"[/\\]")
-        self._frame = re.compile(rf"^File .*{suffix}:\d+")
+        suffixes = "|".join(re.escape(path).replace("/", r"[/\\]") for path in self.module_files)
+        self._frame = re.compile(rf"^File .*(?:{suffixes}):\d+")
         for cell in nb.cells:
             for output in cell.get("outputs", []):
                 if output.output_type == "error":

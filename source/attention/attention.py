@@ -44,6 +44,10 @@
 #   edge cases), so passing the visible checks is necessary but not sufficient.
 # * Each test cell is worth a few points on its own: a bug costs the part it breaks, not the
 #   whole notebook. The tests of a part use correct versions of the earlier parts' functions.
+# * When the notebook is graded, the test cells run in a process of their own that calls your
+#   functions and reads your objects' attributes, while your code runs in a sandbox (no network,
+#   no files but its own). So write your code in the solution cells, and do not rely on names a
+#   test cell defines (`x`, `mha`, ...): at grading time they exist only on the tests' side.
 # * Two short written answers at the end are graded by your instructor.
 # * Before you submit: *Kernel > Restart Kernel and Run All Cells*, and check every test cell.
 
@@ -266,6 +270,25 @@ def uses_earlier_parts(*names):
                 fail(f"{error}\nYour {name} fails its own part's checks ({problem}): fix it first, "
                      "then run this cell again.")
         raise
+
+
+def peak_memory(function, *args, **kwargs):
+    """(result, peak bytes allocated while function ran); its arguments are not counted.
+
+    Here tracemalloc counts what NumPy allocates. When the notebook is graded, the tests run
+    apart from your kernel and your functions reach them as stand-ins that measure your
+    kernel's memory from outside instead (their own `peak_memory`), against the same limits."""
+    measure = getattr(type(function), "peak_memory", None)
+    if measure is not None:
+        return measure(function, *args, **kwargs)
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    try:
+        with quiet():
+            result = function(*args, **kwargs)
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def passed(message):
@@ -1645,17 +1668,17 @@ def _hidden(t):
     np = t.np
     rng = np.random.default_rng(1342)
     cache = t.call(KVCache, 8, 2, 3, batch_size=2)
-    buffer_k, buffer_v = rng.normal(size=(2, 2, 2, 3)), rng.normal(size=(2, 2, 2, 3))
-    saved_k, saved_v = buffer_k.copy(), buffer_v.copy()
+    saved_k, saved_v = rng.normal(size=(2, 2, 2, 3)), rng.normal(size=(2, 2, 2, 3))
+    buffer_k, buffer_v = t.place(saved_k), t.place(saved_v)  # the caller's arrays, in the student's kernel
     t.call(cache.append, buffer_k, buffer_v)
-    buffer_k *= -5.0
-    buffer_v += 3.0
-    keys, values = t.call(cache.append, buffer_k[:, :, :1], buffer_v[:, :, :1])
+    t.call(buffer_k.fill, -5.0)  # the caller reuses its buffers for the next tokens
+    t.call(buffer_v.fill, 3.0)
+    keys, values = t.call(cache.append, np.full((2, 2, 1, 3), -5.0), np.full((2, 2, 1, 3), 3.0))
     keys, values = t.array(keys, "cached keys"), t.array(values, "cached values")
     t.shape(keys, (2, 2, 3, 3), "keys returned after 3 positions")
     t.close(keys[:, :, :2], saved_k, "cached keys after the caller modified its buffer in place")
     t.close(values[:, :, :2], saved_v, "cached values after the caller modified its buffer in place")
-    t.close(keys[:, :, 2:], buffer_k[:, :, :1], "the key appended after the modification")
+    t.close(keys[:, :, 2:], np.full((2, 2, 1, 3), -5.0), "the key appended after the modification")
 ### END HIDDEN TESTS
 passed("append copies")
 
@@ -2431,51 +2454,41 @@ passed("float32 in, float32 out")
 import grading.kernel_checks as _checks
 _checks.use_reference("softmax", "scaled_dot_product_attention", "create_causal_mask", "create_padding_mask")
 ### END HIDDEN TESTS
-def traced_peak(function, *args, **kwargs):
-    """(result, peak bytes NumPy allocated while function ran); the arguments are not counted."""
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    try:
-        with quiet():
-            result = function(*args, **kwargs)
-        return result, tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 rng = np.random.default_rng(17)
-Q, K, V = (rng.normal(size=(2048, 16)) for _ in range(3))
-out, peak = traced_peak(tiled_attention, Q, K, V, block_size=64)
-score_matrix = 2048 * 2048 * 8  # one L x S float64 matrix: 32 MiB
-check_tiled(Q[:64], K, V, block_size=64, what="tiled_attention of 64 of these queries against 2048 keys")
+Q, K, V = (rng.normal(size=(4096, 16)) for _ in range(3))
+out, peak = peak_memory(tiled_attention, Q, K, V, block_size=64)
+score_matrix = 4096 * 4096 * 8  # one L x S float64 matrix: 128 MiB
+check_tiled(Q[:64], K, V, block_size=64, what="tiled_attention of 64 of these queries against 4096 keys")
 if peak >= score_matrix / 4:
-    fail(f"tiled_attention(block_size=64) at L = S = 2048 allocated {peak / 2**20:.1f} MiB at its peak, "
-         f"{peak / score_matrix:.2f} of one 2048 x 2048 float64 score matrix: it must stay below a quarter "
-         "(8 MiB). Does something (scores, weights, a mask) have the full (L, S) shape?")
-print(f"peak memory: {peak / 2**20:.1f} MiB, {peak / score_matrix:.3f} of one 2048 x 2048 score matrix")
+    fail(f"tiled_attention(block_size=64) at L = S = 4096 used {peak / 2**20:.1f} MiB at its peak, "
+         f"{peak / score_matrix:.2f} of one 4096 x 4096 float64 score matrix: it must stay below a quarter "
+         "(32 MiB). Does something (scores, weights, a mask) have the full (L, S) shape?")
+print(f"peak memory: {peak / 2**20:.1f} MiB, {peak / score_matrix:.3f} of one 4096 x 4096 score matrix")
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
 @_checks.hidden
 def _hidden(t):
     np, ref = t.np, t.ref
     rng = np.random.default_rng(1364)
-    q, k, v = (rng.normal(size=(2048, 16)) for _ in range(3))
+    q, k, v = (rng.normal(size=(4096, 16)) for _ in range(3))
     got, peak = t.peak_bytes(tiled_attention, q, k, v, block_size=64)
-    t.shape(got, (2048, 16), "tiled_attention at L = S = 2048")
-    rows = np.r_[0:40, 2008:2048]  # every output row is its own weighted average: a sample of rows will do
+    t.shape(got, (4096, 16), "tiled_attention at L = S = 4096")
+    rows = np.r_[0:40, 4056:4096]  # every output row is its own weighted average: a sample of rows will do
     t.close(t.array(got, "tiled_attention")[rows], ref.scaled_dot_product_attention(q[rows], k, v)[0],
-            "tiled_attention at L = S = 2048, block_size=64", atol=1e-10, rtol=1e-8)
-    if peak >= 2048 * 2048 * 8 / 4:
-        t.fail(f"tiled_attention(block_size=64) at L = S = 2048 allocated {peak / 2**20:.1f} MiB at its peak, "
-               f"{peak / (2048 * 2048 * 8):.2f} of one 2048 x 2048 float64 matrix; it must stay below a quarter. "
+            "tiled_attention at L = S = 4096, block_size=64", atol=1e-10, rtol=1e-8)
+    if peak >= 4096 * 4096 * 8 / 4:
+        t.fail(f"tiled_attention(block_size=64) at L = S = 4096 used {peak / 2**20:.1f} MiB at its peak, "
+               f"{peak / (4096 * 4096 * 8):.2f} of one 4096 x 4096 float64 matrix; it must stay below a quarter. "
                "Does something have the full (L, S) shape?")
-    mask = ref.create_causal_mask(1024)
-    q, k, v = (rng.normal(size=(1024, 16)) for _ in range(3))
+    mask = ref.create_causal_mask(2048)
+    q, k, v = (rng.normal(size=(2048, 16)) for _ in range(3))
     got, peak = t.peak_bytes(tiled_attention, q, k, v, mask=mask, block_size=32)
-    t.close(got, ref.scaled_dot_product_attention(q, k, v, mask)[0], "tiled_attention with a (1024, 1024) causal mask, block_size=32")
-    if peak >= 1024 * 1024 * 8 / 4:
-        t.fail(f"tiled_attention with a boolean (1024, 1024) mask and block_size=32 allocated {peak / 2**20:.1f} MiB at its "
-               "peak, a quarter of a 1024 x 1024 float64 matrix or more: slice the mask block by block instead of "
+    rows = np.r_[0:40, 2008:2048]
+    t.close(t.array(got, "tiled_attention")[rows], ref.scaled_dot_product_attention(q[rows], k, v, mask[rows])[0],
+            "tiled_attention with a (2048, 2048) causal mask, block_size=32")
+    if peak >= 2048 * 2048 * 8 / 2:
+        t.fail(f"tiled_attention with a boolean (2048, 2048) mask and block_size=32 used {peak / 2**20:.1f} MiB at its "
+               "peak, half of a 2048 x 2048 float64 matrix or more: slice the mask block by block instead of "
                "converting or broadcasting a copy of it whole.")
 ### END HIDDEN TESTS
 passed("tiled attention never holds the score matrix")
@@ -2598,8 +2611,9 @@ x = rng.normal(size=(2, 5, 8))
 with uses_earlier_parts("scaled_dot_product_attention"):
     with quiet():
         gqa = MultiHeadAttention(8, 4, seed=6, num_kv_heads=2)
-        gqa.W_q[:, 2:4] = gqa.W_q[:, 0:2]
-        gqa.W_q[:, 4:6] = gqa.W_q[:, 0:2]
+        W_q = as_float_array(gqa.W_q, "gqa.W_q")
+        W_q[:, 2:4] = W_q[:, 4:6] = W_q[:, 0:2]
+        gqa.W_q = W_q
         y, w = check_pair(gqa(x, x, x, return_attention_weights=True), "gqa(..., return_attention_weights=True)")
     check_shape(y, (2, 5, 8), "output of MultiHeadAttention(8, 4, num_kv_heads=2)")
     check_shape(w, (2, 4, 5, 5), "weights of MultiHeadAttention(8, 4, num_kv_heads=2) (batch, query heads, L, S)")
