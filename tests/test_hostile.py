@@ -1,0 +1,191 @@
+"""Attacks on the grader itself (tests/hostile.py), graded in one run with honest students.
+
+One dask worker grades the class in order: each attack, then an honest student (the complete
+solution) right after it on the same worker, so that anything an attack leaves behind (a
+trigger in a gradebook, a process, a file, a stopped worker) meets the next student. Every
+attack starts from the blank release, so it merits nothing: it must earn 0, and nothing it
+does may reach the honest students, the course's gradebook or files, the grader's code, or
+the feedback of anyone (not one hidden line, even encoded). The run must end by itself.
+"""
+
+import base64
+import binascii
+import copy
+import hashlib
+import re
+import sqlite3
+import subprocess
+import threading
+import zlib
+from pathlib import Path
+
+import pytest
+
+from builders import cell
+from catalogue import PARTS
+from conftest import REPO, submit
+from grading.hidden_tests import hidden_lines, strip_ansi
+from grading.pipeline import export_grades, grade_class, local_cluster
+from hostile import ATTACKS, MARK
+
+RUN_TIMEOUT = 30 * 60  # seconds: far beyond what the class needs; a stalled run fails here
+
+
+def attacked_notebook(release_nb, attack, scheduler):
+    nb = copy.deepcopy(release_nb)
+    target = cell(nb, "softmax")
+    target.source += "\n\n" + attack.source(attack.name, scheduler)
+    return nb
+
+
+def honest(attack):
+    return f"honest_after_{attack.name}"
+
+
+def grader_files():
+    """A digest of every file of the grader's package and the course configuration."""
+    files = sorted((REPO / "grading").rglob("*.py")) + [REPO / "nbgrader_config.py"]
+    return {str(path): hashlib.sha256(path.read_bytes()).hexdigest() for path in files}
+
+
+def processes_with(text):
+    listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
+    return [line for line in listing.splitlines() if text in line and "ps -eo" not in line]
+
+
+@pytest.fixture(scope="module")
+def attacked(course_factory, release_nb, solution_nb):
+    course = course_factory("hostile-class")
+    before = grader_files()
+    with local_cluster(1) as client:
+        scheduler = client.scheduler.address.removeprefix("tcp://")
+        order = []
+        for attack in ATTACKS:
+            submit(course, attack.name, attacked_notebook(release_nb, attack, scheduler))
+            submit(course, honest(attack), solution_nb)
+            order += [attack.name, honest(attack)]
+        outcome = {}
+
+        def run():
+            try:
+                outcome["results"] = grade_class(course, client=client, students=order, progress=lambda line: None)
+            except BaseException as error:  # reported below, in the test's own thread
+                outcome["error"] = error
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        worker.join(RUN_TIMEOUT)
+    assert not worker.is_alive(), f"the run did not end within {RUN_TIMEOUT} s"
+    assert "error" not in outcome, outcome.get("error")
+    export_grades(course, Path(course.root) / "grades.csv")
+    return course, {r.student: r for r in outcome["results"]}, before
+
+
+def gradebook_scores(course):
+    with sqlite3.connect(Path(course.root) / "gradebook.db") as db:
+        rows = db.execute(
+            "SELECT submitted_assignment.student_id, grade_cells.id, "
+            "COALESCE(grade.manual_score, grade.auto_score, 0), grade_cells.max_score FROM grade "
+            "JOIN grade_cells ON grade.cell_id = grade_cells.id "
+            "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
+            "JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id"
+        ).fetchall()
+    scores = {}
+    for student, _, score, points in rows:
+        total = scores.setdefault(student, [0.0, 0.0])
+        total[0] += score
+        total[1] += points
+    return scores
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda attack: attack.name)
+def test_an_attack_earns_nothing(attacked, attack):
+    course, results, _ = attacked
+    result = results[attack.name]
+    assert result.recorded, result.events
+    earned = {name: score for name, (score, _) in result.cells.items() if score}
+    assert not earned, f"{attack.why}: earned {earned}"
+    assert gradebook_scores(course)[attack.name][0] == 0
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda attack: attack.name)
+def test_the_honest_student_graded_after_an_attack_is_untouched(attacked, attack):
+    course, results, _ = attacked
+    result = results[honest(attack)]
+    lost = {part: tuple(result.parts[part]) for part in PARTS if result.parts[part][0] < result.parts[part][1]}
+    assert result.recorded and not lost and not result.events, (lost, result.events)
+    score, points = gradebook_scores(course)[honest(attack)]
+    assert score == points - 10  # the two written answers wait for the instructor
+    feedback = Path(course.path("feedback", honest(attack))) / "attention.html"
+    assert "Part 1" in feedback.read_text(encoding="utf-8")
+
+
+def test_the_course_gradebook_holds_no_trigger(attacked):
+    course, _, _ = attacked
+    with sqlite3.connect(Path(course.root) / "gradebook.db") as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall() == []
+
+
+def test_grades_csv_matches_the_gradebook(attacked):
+    course, results, _ = attacked
+    rows = (Path(course.root) / "grades.csv").read_text().splitlines()
+    header, *rows = [row.split(",") for row in rows]
+    scores = {row[header.index("student_id")]: float(row[header.index("raw_score")]) for row in rows}
+    for attack in ATTACKS:
+        assert scores[attack.name] == 0
+        assert scores[honest(attack)] == results[honest(attack)].score > 0
+
+
+def _decodings(text):
+    """The text, each line reversed, and every base64 blob in it decoded (and decompressed)."""
+    yield text
+    yield "\n".join(line[::-1] for line in text.splitlines())
+    for blob in re.findall(r"[A-Za-z0-9+/=]{40,}", text):
+        try:
+            raw = base64.b64decode(blob + "=" * (-len(blob) % 4))
+        except (binascii.Error, ValueError):
+            continue
+        for decode in (lambda b: b, zlib.decompress):
+            try:
+                yield decode(raw).decode("utf-8", "replace")
+            except zlib.error:
+                pass
+
+
+def test_no_hidden_line_reaches_any_feedback_even_encoded(attacked, course_template):
+    course, _, _ = attacked
+    release = course_template.notebook_path("release")
+    import nbformat
+
+    release_nb = nbformat.read(release, as_version=4)
+    with sqlite3.connect(Path(course_template.root) / "gradebook.db") as db:
+        sources = [row[0] or "" for row in db.execute("SELECT source FROM source_cell")]
+    secret = hidden_lines(sources, public=[c.source for c in release_nb.cells])
+    secret = [line for line in secret if len(line) > 12]  # short lines ("np = t.np") say nothing
+    assert len(secret) > 100
+    for page in Path(course.root, "feedback").rglob("*.html"):
+        text = strip_ansi(page.read_text(encoding="utf-8"))
+        for decoded in _decodings(text):
+            leaked = [line for line in secret if line in decoded]
+            assert not leaked, f"{page}: {leaked[:3]}"
+
+
+def test_no_attack_got_past_the_sandbox(attacked):
+    course, _, _ = attacked
+    import nbformat
+
+    for attack in ATTACKS:
+        nb = nbformat.read(Path(course.path("autograded", attack.name)) / "attention.ipynb", as_version=4)
+        printed = "\n".join(
+            output.get("text", "") for c in nb.cells if c.cell_type == "code" for output in c.get("outputs", [])
+        )
+        assert MARK not in printed, f"{attack.name}: " + "; ".join(
+            line[:200] for line in printed.splitlines() if MARK in line
+        )
+
+
+def test_nothing_an_attack_started_or_wrote_outlives_it(attacked):
+    course, _, before = attacked
+    assert processes_with("attack-lingering-process") == []
+    assert grader_files() == before
+    assert not list(Path(course.root).rglob("attack-fill.bin"))
