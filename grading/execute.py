@@ -86,6 +86,7 @@ class StudentKernelManager(AsyncKernelManager):
 
     run_dir = Unicode()
     sandboxed = Bool(True)
+    bwrap = Unicode("")
     limits = Instance(sandbox.Limits, ())
     kernel_env = Dict({})
 
@@ -103,7 +104,7 @@ class StudentKernelManager(AsyncKernelManager):
             f"import student_agent.agent as _agent; _agent.connect({socket_path!r}); del _agent"
         )
         if self.sandboxed:
-            return sandbox.command(command, self.run_dir, self.limits, self._environment())
+            return sandbox.command(command, self.run_dir, self.limits, self._environment(), sandbox.bwrap(self.bwrap))
         return [*sandbox.prlimit(self.limits, per_user=True), *command]
 
     async def start_kernel(self, **kw):
@@ -165,6 +166,7 @@ class GuardedExecute(Execute):
         "the student's code running as the grader's own user, with the grader's view of the machine: "
         "every graded notebook then records that it was graded without a sandbox.",
     ).tag(config=True)
+    bwrap = Unicode("", help="The bubblewrap executable (default: bwrap on PATH, or beside Python).").tag(config=True)
     memory_limit = Integer(
         4 * 2**30, help="Address-space limit of each process of a student's kernel, in bytes (0: none)."
     ).tag(config=True)
@@ -222,12 +224,13 @@ class GuardedExecute(Execute):
         km.transport, km.ip = "ipc", os.path.join(self._run_dir, "kernel")
         km.connection_file = os.path.join(self._run_dir, "kernel.json")
         km.run_dir, km.sandboxed, km.limits, km.kernel_env = self._run_dir, self.sandbox, self.limits(), self.kernel_env
+        km.bwrap = self.bwrap
         return km
 
     # -- the notebook ------------------------------------------------------------------------
 
     def preprocess(self, nb, resources=None, km=None):
-        if self.sandbox and (problem := sandbox.available()):
+        if self.sandbox and (problem := sandbox.available(self.bwrap)):
             raise SandboxUnavailable(problem)
         self._stored = stored_cells(resources["nbgrader"])
         self._deadline = time.monotonic() + self.budget

@@ -267,6 +267,7 @@ class Bridge:
     def begin_cell(self, namespace):
         """Bind the student's current names into the test namespace (the tests' own win)."""
         self._printed = 0
+        self._connect()  # a kernel restarted since the last cell has connected anew
         names = self.request("names")
         for name in list(self._injected):
             if name not in names and namespace.get(name, _ABSENT) is self._injected[name]:

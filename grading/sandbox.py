@@ -63,9 +63,11 @@ class Limits:
     tmp_size: int = 64 << 20  # bytes of /tmp, and as many of the home folder
 
 
-def bwrap():
-    """The bubblewrap executable: on PATH, or the copy `make` unpacks into the virtual
-    environment when it cannot install the package (an ordinary user)."""
+def bwrap(configured=""):
+    """The bubblewrap executable: ``configured`` if given, else on PATH, else the copy `make`
+    unpacks into the virtual environment when it cannot install the package (an ordinary user)."""
+    if configured:
+        return configured if os.access(configured, os.X_OK) else None
     return shutil.which("bwrap") or _beside_python("bwrap")
 
 
@@ -75,15 +77,17 @@ def _beside_python(name):
 
 
 @functools.cache
-def available():
-    """None if a sandbox works here, else why not (said once per process, then remembered)."""
-    executable = bwrap()
+def available(configured=""):
+    """None if a sandbox works here, else why not (found out once per process, then remembered)."""
+    executable = bwrap(configured)
     if executable is None:
         return (
-            "bubblewrap is not installed: `apt-get install bubblewrap` as root (`make grade` does it), "
-            "or grade without a sandbox with --no-sandbox"
+            f"bubblewrap is not installed ({configured or 'no bwrap on PATH'}): `apt-get install bubblewrap` "
+            "as root (`make grade` does it), or grade without a sandbox with --no-sandbox"
         )
-    probe = command([sys.executable, "-c", "import ipykernel, numpy"], run_dir=None, limits=Limits(), env={})
+    probe = command(
+        [sys.executable, "-c", "import ipykernel, numpy"], run_dir=None, limits=Limits(), env={}, executable=executable
+    )
     try:
         result = subprocess.run(probe, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as error:
@@ -106,11 +110,18 @@ def sandbox_uid():
 UID_BASE = 1_900_000_000  # far above any real account; one uid per grading process
 
 
-def command(kernel_command, run_dir, limits, env):
+def command(kernel_command, run_dir, limits, env, executable=None):
     """The command that runs ``kernel_command`` in a sandbox, with ``run_dir`` at INSIDE and the
     environment ``env`` (nothing of the grader's own environment gets in)."""
     root = os.geteuid() == 0
-    args = [bwrap(), "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-net"]
+    args = [
+        executable or bwrap(),
+        "--die-with-parent",
+        "--new-session",
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-net",
+    ]
     args += ["--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
     if not root:
         args += ["--unshare-user"]

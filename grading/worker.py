@@ -75,7 +75,8 @@ class AssignmentPlugin(WorkerPlugin):
 
     def setup(self, worker):
         put_python_scripts_on_path()  # a worker started by `dask worker` may not have them
-        if self.snapshot.config.GuardedExecute.get("sandbox", True) and (problem := sandbox.available()):
+        settings = self.snapshot.config.GuardedExecute
+        if settings.get("sandbox", True) and (problem := sandbox.available(settings.get("bwrap", ""))):
             raise SandboxUnavailable(f"no sandbox for the students' kernels on {worker.address}: {problem}")
         self.folder = tempfile.mkdtemp(prefix="grading-", dir=worker.local_directory)
         self.gradebook = os.path.join(self.folder, "gradebook.db")

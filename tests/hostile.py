@@ -217,17 +217,23 @@ _LOOP = {loop}
 try:
     subprocess.Popen([sys.executable, "-c", _LOOP, "attack-lingering-process"], start_new_session=True,
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    print("{mark} lingering process started")
 except Exception:
     pass
 """,
     ),
     Attack(
         "attack_rewrites_the_grader",
-        "appends a failing line to the grader's checks module and to the course's files it can find",
+        "appends a failing line to every module of the grader's and nbgrader's packages it can find",
         """
-import glob as _glob, os as _os, sys as _sys
+import glob as _glob, importlib.util as _util, os as _os, sys as _sys
 _targets = set()
+for _package in ("grading", "nbgrader"):
+    try:
+        _spec = _util.find_spec(_package)
+    except Exception:
+        continue
+    if _spec is not None and _spec.origin:
+        _targets.update(_glob.glob(_os.path.join(_os.path.dirname(_spec.origin), "*.py")))
 for _folder in _sys.path + [_os.getcwd()]:
     for _pattern in ("grading/*.py", "../../../grading/*.py", "../../../nbgrader_config.py"):
         _targets.update(_glob.glob(_os.path.join(_folder or ".", _pattern)))

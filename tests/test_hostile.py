@@ -23,9 +23,10 @@ import pytest
 
 from builders import cell
 from catalogue import PARTS
-from conftest import REPO, submit
+from conftest import REPO, report_rows, run_grade_command, submit
+from grading.course import Course
 from grading.hidden_tests import hidden_lines, strip_ansi
-from grading.pipeline import export_grades, grade_class, local_cluster
+from grading.pipeline import PipelineError, export_grades, grade_class, local_cluster
 from hostile import ATTACKS, MARK
 
 RUN_TIMEOUT = 30 * 60  # seconds: far beyond what the class needs; a stalled run fails here
@@ -77,7 +78,7 @@ def attacked(course_factory, release_nb, solution_nb):
         worker.join(RUN_TIMEOUT)
     assert not worker.is_alive(), f"the run did not end within {RUN_TIMEOUT} s"
     assert "error" not in outcome, outcome.get("error")
-    export_grades(course, Path(course.root) / "grades.csv")
+    export_grades(course, str(Path(course.root) / "grades.csv"))
     return course, {r.student: r for r in outcome["results"]}, before
 
 
@@ -189,3 +190,45 @@ def test_nothing_an_attack_started_or_wrote_outlives_it(attacked):
     assert processes_with("attack-lingering-process") == []
     assert grader_files() == before
     assert not list(Path(course.root).rglob("attack-fill.bin"))
+
+
+def test_under_nbgraders_own_autograde_the_gradebook_is_out_of_reach(course_factory, release_nb, solution_nb):
+    """The same sandbox under `nbgrader autograde` (nbgrader_config.py), which runs in the course
+    folder itself, next to the gradebook: the attacks on it change nothing."""
+    from nbgrader.apps import NbGraderAPI
+
+    course = course_factory("hostile-nbgrader")
+    attacks = [
+        attack for attack in ATTACKS if attack.name in ("attack_gradebook_triggers", "attack_other_students_grades")
+    ]
+    for attack in attacks:
+        submit(course, attack.name, attacked_notebook(release_nb, attack, "127.0.0.1:1"))
+    submit(course, "honest", solution_nb)
+    api = NbGraderAPI(coursedir=course.coursedir, config=course.config)
+    for student in [attack.name for attack in attacks] + ["honest"]:
+        assert api.autograde("attention", student)["success"]
+    scores = gradebook_scores(course)
+    assert all(scores[attack.name][0] == 0 for attack in attacks), scores
+    assert scores["honest"][0] == scores["honest"][1] - 10, scores
+    with sqlite3.connect(Path(course.root) / "gradebook.db") as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall() == []
+
+
+def test_without_a_sandbox_grading_stops_and_says_what_is_missing(course_factory, solution_nb, dask_client):
+    course = course_factory("no-bubblewrap")
+    with open(Path(course.root) / "nbgrader_config.py", "a") as handle:
+        handle.write('\nc.GuardedExecute.bwrap = "/nonexistent/bwrap"\n')
+    submit(course, "someone", solution_nb)
+    with pytest.raises(PipelineError, match=r"bubblewrap is not installed \(/nonexistent/bwrap\)"):
+        grade_class(Course(course.root), client=dask_client, progress=lambda line: None)
+    assert not Path(course.path("autograded", "someone")).exists()
+
+
+def test_unsandboxed_grading_when_asked_for_says_so_for_every_student(course_factory, solution_nb, dask_client):
+    course = course_factory("unsandboxed")
+    submit(course, "someone", solution_nb)
+    address = dask_client.scheduler.address
+    run_grade_command(course, "--no-sandbox", "--scheduler", address)
+    [row] = report_rows(course).values()
+    assert row["score"] == row["max_score"] - 10
+    assert [event["kind"] for event in row["events"]] == ["unsandboxed"]
