@@ -72,6 +72,7 @@ class AssignmentPlugin(WorkerPlugin):
         self.snapshot = snapshot
         self.name = f"grading-{uuid.uuid4().hex}"
         self.ready = False
+        self.folder = None  # until set up
 
     def setup(self, worker):
         put_python_scripts_on_path()  # a worker started by `dask worker` may not have them
@@ -91,7 +92,8 @@ class AssignmentPlugin(WorkerPlugin):
         self.ready = True
 
     def teardown(self, worker):
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def grade_submission(plugin_name, student, files, prior=None, feedback=True):
