@@ -21,7 +21,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 from builders import completed, read, replace_in_cell
 from conftest import REPO
 from grading.__main__ import main
-from grading.export import TAG
+from grading.export import ADAPTER_CALL, TAG
 from grading.hidden_tests import hidden_lines
 
 SOURCE = REPO / "source" / "attention" / "attention.ipynb"
@@ -123,7 +123,8 @@ def test_the_module_is_the_tagged_cells_in_order_and_nothing_else(reference):
             others |= defined_names(cell.source)
     assert exported and others - exported
     assert not (others - exported) & defined_names(text)  # no helper, check, test or demo
-    module = ast.parse(text)
+    assert text.endswith(ADAPTER_CALL)  # then the exporter's own lines, and nothing else
+    module = ast.parse(text.removesuffix(ADAPTER_CALL))
     assert {type(node).__name__ for node in module.body[1:]} <= {
         "Import",
         "ImportFrom",
