@@ -268,9 +268,12 @@ def check_generation():
     generated = net.generate(prompt, max_new_tokens=new).data
     assert generated.shape == (2, 3 + new), f"generated {generated.shape}"
     assert (generated[:, :3] == prompt.data).all(), "generation changed the prompt"
-    logits = net.forward(Tensor(generated), mask=causal_mask(3 + new)).data
-    choices = logits[:, 2:-1].argmax(axis=-1)
-    assert (choices == generated[:, 3:]).all(), f"the full causal pass picks {choices.tolist()} after the prompt"
+    logits = net.forward(Tensor(generated), mask=causal_mask(3 + new)).data[:, 2:-1]
+    picked = np.take_along_axis(logits, generated[:, 3:, None], axis=-1)[..., 0]
+    # Within rounding: the step's pass and the full one multiply matrices of other shapes.
+    assert (picked >= logits.max(axis=-1) - 1e-4).all(), (
+        f"generated {generated[:, 3:].tolist()}, but the full causal pass picks {logits.argmax(axis=-1).tolist()}"
+    )
     return f"greedy from {prompt.data.tolist()}: {generated.tolist()}"
 
 

@@ -1,10 +1,12 @@
 """grading/tensor_adapter.py, on a module of its own: what tests/module14.py does not reach.
 
-NumPy in stays exactly as the student wrote it; a student's own ``parameters`` and names the
-module imported are left alone; a parameter refuses an array of another shape.
+NumPy in stays exactly as the student wrote it; a student's own ``parameters`` and the classes
+the module imported (the standard library's, NumPy's) are left alone; a parameter refuses an
+array of another shape.
 """
 
 import types
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -32,8 +34,9 @@ def module(code):
 
 
 STUDENT = """
+from fractions import Fraction
+
 import numpy as np
-from numpy.linalg import norm
 
 seen = []
 
@@ -75,7 +78,7 @@ def test_the_students_own_parameters_and_imported_names_are_left_alone():
     assert student.MultiHeadAttention(own=True).parameters == ["theirs"]
     layer = student.MultiHeadAttention()
     assert layer.parameters[0].data is layer.W_q  # without their own, the adapter's
-    assert student.norm is np.linalg.norm
+    assert student.Fraction is Fraction and not hasattr(Fraction.limit_denominator, "__wrapped__")
 
 
 def test_a_parameter_refuses_an_array_of_another_shape():
