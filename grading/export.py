@@ -142,7 +142,7 @@ def read_notebook(path):
 
 
 def export(notebook, to):
-    """Write ``to/tinytorch/core/attention.py`` from ``notebook``; return the path written.
+    """Write ``to/tinytorch/core/attention.py`` from ``notebook``, and the adapter it imports; return its path.
 
     The package's ``__init__.py`` files are created only where missing, so modules already
     exported into ``to`` (and their packages) are left as they are. The module is written whole
@@ -158,7 +158,8 @@ def export(notebook, to):
             if not os.path.exists(init):
                 with open(init, "x", encoding="utf-8") as handle:
                     handle.write(f'"""{".".join(PACKAGE[:depth])} (package created by python -m grading export)."""\n')
-        # The adapter first: the module imports it, and a module left as it was works with either.
+        # The adapter before the module that imports it: should writing the module then fail, the
+        # module left in place (adapted or from before) still imports.
         _write_atomically(os.path.join(package, ADAPTER + ".py"), adapter_source())
         target = os.path.join(package, MODULE + ".py")
         _write_atomically(target, text)
