@@ -5,7 +5,10 @@ tier (unit, kernel or browser: see the README), given by the folder it lives in.
 import contextlib
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -82,6 +85,26 @@ def run_grade_command(course, *arguments):
 def report_rows(course):
     """grading-report.json as {student: row}."""
     return {row["student"]: row for row in json.loads((Path(course.root) / "grading-report.json").read_text())}
+
+
+# What tests/module14.py checks: a run on an export that Module 14 can build on passes each.
+MODULE14_CHECKS = ["tensors_in_and_out", "causality", "causal_weights", "parameters", "generation"]
+
+
+def run_module14(folder, *checks):
+    """tests/module14.py (Module 14 in miniature) in a fresh interpreter importing the export in ``folder``."""
+    return subprocess.run(
+        [sys.executable, str(REPO / "tests" / "module14.py"), *checks],
+        env={**os.environ, "PYTHONPATH": str(folder)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def passed(run):
+    """The checks a run of tests/module14.py reports as passed, in order."""
+    return [line.split(":")[0].removeprefix("ok  ") for line in run.stdout.splitlines() if line.startswith("ok  ")]
 
 
 def submit(course, student, nb):

@@ -17,7 +17,7 @@ from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 
 from catalogue import PARTS
-from conftest import copy_course, report_rows, run_grade_command
+from conftest import MODULE14_CHECKS, copy_course, passed, report_rows, run_grade_command, run_module14
 from grading.__main__ import main
 from grading.export import export
 from grading.hidden_tests import hidden_lines
@@ -315,3 +315,13 @@ def test_a_students_autograded_notebook_exports_their_own_code(bundled, tmp_path
     assert not [
         line for line in hidden_lines([cell.source for cell in source.cells], public=exported) if line in module
     ]
+
+
+def test_module14_builds_and_trains_on_a_students_autograded_export(bundled, tmp_path):
+    """Kim's own solution, as graded: Module 14 in miniature (tests/module14.py) runs on its export."""
+    course, _, _ = bundled
+    autograded = Path(course.root) / "autograded" / "kim_own_solution" / "attention" / "attention.ipynb"
+    export(str(autograded), str(tmp_path))
+    run = run_module14(tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert passed(run) == MODULE14_CHECKS

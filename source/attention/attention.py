@@ -2952,9 +2952,13 @@ print(max_seq_len_for_budget(80 * 10**9, batch_size=1, num_heads=32, dtype=np.fl
 # * the answers production systems give: tiles that never store the score matrix, key/value heads
 #   shared between query heads, and a speed limit set by bytes, not FLOPs.
 #
-# **Module 14** stacks your `MultiHeadAttention` with a feed-forward network, residual connections
-# and layer normalisation into a transformer block, and stacks blocks into a model. It imports your
-# code from `tinytorch.core.attention`, which you write from this notebook in one step.
+# **Module 14** builds a transformer block on your `MultiHeadAttention`: the block normalises its
+# input `x`, calls `forward(x, x, x, mask=causal)` with a causal mask of 0/1 floats (1 on and below the
+# diagonal, your `create_causal_mask` as numbers) and adds the output back to `x`, then does the same
+# with a feed-forward network; blocks stack into a model that writes text one token at a time. It hands
+# your layer TinyTorch `Tensor`s and trains `W_q`, `W_k`, `W_v` and `W_o` through the layer's
+# `parameters`, which the export adds to your code (your code stays plain NumPy). It imports your code
+# from `tinytorch.core.attention`, which you write from this notebook in one step.
 #
 # **Export your work.** Save the notebook (Ctrl+S), then run this in a new cell:
 #

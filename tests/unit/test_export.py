@@ -19,9 +19,9 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 from builders import completed, read, replace_in_cell
-from conftest import REPO
+from conftest import MODULE14_CHECKS, REPO, passed, run_module14
 from grading.__main__ import main
-from grading.export import TAG
+from grading.export import ADAPTER_CALL, TAG
 from grading.hidden_tests import hidden_lines
 
 SOURCE = REPO / "source" / "attention" / "attention.ipynb"
@@ -123,7 +123,8 @@ def test_the_module_is_the_tagged_cells_in_order_and_nothing_else(reference):
             others |= defined_names(cell.source)
     assert exported and others - exported
     assert not (others - exported) & defined_names(text)  # no helper, check, test or demo
-    module = ast.parse(text)
+    assert text.endswith(ADAPTER_CALL)  # then the exporter's own lines, and nothing else
+    module = ast.parse(text.removesuffix(ADAPTER_CALL))
     assert {type(node).__name__ for node in module.body[1:]} <= {
         "Import",
         "ImportFrom",
@@ -142,23 +143,40 @@ def test_release_export_imports_and_every_stub_raises(tmp_path):
     python(
         """
 import numpy as np
+from module14 import Tensor
 from tinytorch.core.attention import (KVCache, MultiHeadAttention, ScaledDotProductAttention,
                                       create_causal_mask, scaled_dot_product_attention, softmax,
                                       tiled_attention)
-x = np.ones((1, 2, 4))
-calls = {"softmax": lambda: softmax(x), "attention": lambda: scaled_dot_product_attention(x, x, x),
-         "layer": lambda: ScaledDotProductAttention()(x, x, x), "mask": lambda: create_causal_mask(2),
-         "mha": lambda: MultiHeadAttention(4, 2), "cache": lambda: KVCache(2, 1, 4),
-         "tiled": lambda: tiled_attention(x, x, x)}
-for name, call in calls.items():
-    try:
-        call()
-    except NotImplementedError:
-        continue
-    raise SystemExit(f"{name} did not raise NotImplementedError")
+for x in (np.ones((1, 2, 4)), Tensor(np.ones((1, 2, 4)))):
+    calls = {"softmax": lambda: softmax(x), "attention": lambda: scaled_dot_product_attention(x, x, x),
+             "layer": lambda: ScaledDotProductAttention()(x, x, x), "mask": lambda: create_causal_mask(2),
+             "mha": lambda: MultiHeadAttention(4, 2), "cache": lambda: KVCache(2, 1, 4),
+             "tiled": lambda: tiled_attention(x, x, x)}
+    for name, call in calls.items():
+        try:
+            call()
+        except NotImplementedError:
+            continue
+        raise SystemExit(f"{name} of a {type(x).__name__} did not raise NotImplementedError")
 """,
-        tmp_path,
+        f"{tmp_path}{os.pathsep}{REPO / 'tests'}",
     )
+
+
+def test_module14_builds_and_trains_on_the_reference_export(reference):
+    """TinyTorch Tensors in and out, a causal two-layer model, its parameters, greedy generation."""
+    run = run_module14(reference)
+    assert run.returncode == 0, run.stderr
+    assert passed(run) == MODULE14_CHECKS
+
+
+def test_module14_sees_a_students_mask_bug_in_its_model(solution, tmp_path):
+    inverted = ("copy=False), scores, -np.inf)", "copy=False), -np.inf, scores)")  # True means blocked
+    nb = replace_in_cell(copy.deepcopy(solution), "sdpa", *inverted)
+    assert export(write(nb, tmp_path / "student"), tmp_path / "out")[0] == 0
+    run = run_module14(tmp_path / "out", "causality")
+    assert run.returncode == 1 and passed(run) == []
+    assert "changing tokens 5.. moved the logits of tokens 0..4" in run.stderr
 
 
 def test_a_students_export_carries_their_code(solution, tmp_path):
