@@ -61,6 +61,12 @@ def peak_bytes(function, *args, **kwargs):
         return remote.bridge().peak_memory(function, *args, **kwargs)
 
 
+def own(name):
+    """The student's own ``name``, even while ``use_reference`` swaps a reference version in: to
+    find out whether an earlier part of theirs is what made a later test fail."""
+    return remote.bridge().own(name)
+
+
 def place(value):
     """A copy of ``value`` made in the student's kernel: an array the test can change there
     after passing it to the student's code (``.fill``), to see whether that code kept a copy."""

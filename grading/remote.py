@@ -315,6 +315,11 @@ class Bridge:
             if not self._broken:
                 self.request("restore")
 
+    def own(self, name):
+        """The student's own ``name`` (a function, a class...), even while use_reference has a
+        reference version standing in for it; None if the student has no such name."""
+        return self._injected.get(name)
+
     def place(self, value):
         """A copy of ``value`` made in the student's kernel, as a Remote (to test aliasing)."""
         return self.request("place", value)
