@@ -343,7 +343,7 @@ class GuardedExecute(Execute):
         the outputs of the student's run; a test cell gets the test kernel's."""
         target = cell if stored.where == TESTS else copy.deepcopy(cell)
         target.source = stored.source
-        problem = run_sync(self._async_run_tests)(target, index, stored.where == TESTS)
+        problem = run_sync(self._async_run_tests)(target, index)
         if problem:
             if stored.where == TESTS:
                 cell.outputs.append(error_output("KernelRestarted", problem))
@@ -351,28 +351,24 @@ class GuardedExecute(Execute):
         if stored.where == BOTH and any(out.output_type == "error" for out in target.outputs):
             self._event(index, "grader", "a setup cell failed in the grader's test kernel")
 
-    async def _async_run_tests(self, cell, index, with_student):
-        """Run ``cell`` in the test kernel; with the student's kernel answering its requests
-        meanwhile if ``with_student``. None, or why the student's kernel must be restarted."""
+    async def _async_run_tests(self, cell, index):
+        """Run ``cell`` in the test kernel, the student's kernel answering its requests meanwhile
+        (grading.remote binds the student's names before the cell, ends it on their side after).
+        None, or why the student's kernel must be restarted."""
         await self._tests.ready()
-        if with_student:
-            request = self.kc.execute(SERVE, silent=True, store_history=False, allow_stdin=False)
-            problem = await self._tests.call("begin_cell")
-            if problem:
-                cell.outputs = [
-                    error_output("StudentKernelError", f"the grader could not reach your kernel: {problem}")
-                ]
-                return "your kernel did not answer the grader; the grader restarted it"
+        request = self.kc.execute(SERVE, silent=True, store_history=False, allow_stdin=False)
         try:
             await self._tests.client.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
         except (DeadKernelError, CellTimeoutError) as error:
             cell.outputs.append(error_output(type(error).__name__, "the grader's test kernel failed on this cell"))
             self._event(index, "grader", f"the test kernel failed ({type(error).__name__}): restarted")
-            await self._tests.restart(self._setup_cells(index))
-        self.code_cells_executed += 1
-        if not with_student:
+            await self._tests.restart()
+            for setup_index, source in self._setup_cells(index):
+                setup = NotebookNode(cell_type="code", source=source, metadata={}, outputs=[], execution_count=None)
+                if await self._async_run_tests(setup, setup_index):
+                    return "the grader's test kernel could not be restored"
             return None
-        await self._tests.call("end_cell")
+        self.code_cells_executed += 1
         timed_out = any(
             out.output_type == "error" and out.get("ename") == self.error_on_timeout.get("ename")
             for out in cell.outputs
@@ -412,7 +408,7 @@ class GuardedExecute(Execute):
         return False
 
     def _setup_cells(self, before):
-        """(index, stored source) of the setup cells up to cell ``before``, to run again in a
+        """(index, stored source) of the setup cells before cell ``before``, to run again in a
         restarted test kernel."""
         cells = []
         for index, cell in enumerate(self.nb.cells[:before]):
@@ -538,29 +534,14 @@ class TestKernel:
             await self.client.async_start_new_kernel_client()
             self._ready = True
 
-    async def call(self, name, timeout=60):
-        """Call the bridge's method ``name`` (grading.remote) in the test kernel, outside any
-        cell; None, or the error it raised."""
-        code = f"__import__('grading.remote').remote.bridge().{name}(get_ipython().user_ns)"
-        request = self.client.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
-        reply = await self.client.async_wait_for_reply(request)
-        if reply is None:
-            return "no answer within the time limit"
-        if reply["content"]["status"] == "ok":
-            return None
-        return reply["content"].get("evalue") or reply["content"].get("ename")
-
-    async def restart(self, setup_cells):
-        """A fresh test kernel, with the setup cells run again (their outputs discarded)."""
+    async def restart(self):
+        """A fresh test kernel (GuardedExecute then runs the setup cells in it again)."""
         await ensure_async(self.client.km.shutdown_kernel(now=True))
         if self.client.kc is not None:
             self.client.kc.stop_channels()
         self._ready = False
         await self.client.async_start_new_kernel(**self._start_kwargs)
         await self.ready()
-        for index, source in setup_cells:
-            cell = NotebookNode(cell_type="code", source=source, metadata={}, outputs=[], execution_count=None)
-            await self.client.async_execute_cell(cell, index)
 
     def shut_down(self):
         if self.client.kc is not None:

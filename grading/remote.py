@@ -2,7 +2,7 @@
 
 Every test cell of a notebook, visible and hidden halves alike, runs in a kernel of its own,
 the *test kernel*, which never runs a line of the student's code. GuardedExecute starts it
-with this module loaded; before each test cell the bridge binds the student's names into the
+with this module loaded; before each cell the bridge binds the student's names into the
 test kernel's namespace, so a test reads as it always has (``softmax(x)``,
 ``MultiHeadAttention(12, 3, seed=0)``, ``len(cache)``), and each such use becomes a request to
 the agent in the student's kernel (grading/student_agent/agent.py):
@@ -279,7 +279,7 @@ class Bridge:
                 continue  # defined by the tests
             namespace[name] = self._injected[name] = value
 
-    def end_cell(self, namespace=None):
+    def end_cell(self):
         """Put the student's own functions back and let the student's kernel go."""
         self.restore()
         if self._connection is not None and not self._broken:
@@ -403,7 +403,18 @@ def bridge():
 
 
 def install():
-    """Run in the test kernel at start-up: listen for the student's agent. GuardedExecute then
-    calls ``bridge().begin_cell`` before each test cell and ``bridge().end_cell`` after it."""
+    """Run in the test kernel at start-up: listen for the student's agent; before each cell, bind
+    the student's names (GuardedExecute has the student's kernel serving by then), and after it,
+    end the cell on the student's side."""
     global _bridge
+    shell = sys.modules["IPython"].get_ipython()
     _bridge = Bridge(os.environ[SOCKET_VARIABLE])
+    shell.events.register("pre_run_cell", lambda info: _begin(shell.user_ns))
+    shell.events.register("post_run_cell", lambda result: _bridge.end_cell())
+
+
+def _begin(namespace):
+    try:
+        _bridge.begin_cell(namespace)
+    except StudentKernelError as error:  # the cell fails: nbgrader fails a cell that writes to stderr
+        print(f"The grader could not reach your kernel: {error}", file=sys.stderr)
