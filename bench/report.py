@@ -22,6 +22,9 @@ ROWS = [
     ("serial_seconds_per_submission", "coordinator CPU per submission (bundled class copies)", "{:.3f} s"),
     ("parallel_seconds_per_submission", "worker seconds per submission (the same class)", "{:.1f} s"),
     ("projected_speedup_32_workers", "Amdahl's law for 32 workers from the two above", "{:.1f}x"),
+    ("grading_seconds_per_submission", "grading a solution, 1 worker, no feedback, per submission", "{:.1f} s"),
+    ("grading_seconds_before_sandbox", "the same, grader of a7ffb80 (tests in the student's kernel)", "{:.1f} s"),
+    ("grading_cost_vs_before_sandbox", "the two above: now / before, same rounds", "{:.2f}x"),
 ]
 BASELINE_ROWS = [
     ("sdpa_vs_torch_L512", "baseline SDPA / torch SDPA, L=512", "{:.2f}x"),

@@ -7,7 +7,7 @@ import time
 
 from tests.jupyter_isolation import isolate
 
-from . import coordinator, decode, export, machine, memory, notebooks, sdpa, solution
+from . import coordinator, decode, export, grading_cost, machine, memory, notebooks, sdpa, solution
 from .timing import Stat
 
 # key: (comparison, target) of the figures that have a goal; the parallel one depends on the cores.
@@ -22,6 +22,7 @@ GOALS = {
     "export_import_seconds": ("<=", 0.2),
     "serial_seconds_per_submission": ("<=", 0.1),
     "projected_speedup_32_workers": (">=", 20.0),
+    "grading_cost_vs_before_sandbox": ("<=", 1.3),
 }
 EXPONENT_TOLERANCE = 0.1
 
@@ -79,6 +80,10 @@ def run(
         measured["grading"] = notebooks.measure(
             solution_path, scratch, rounds=class_rounds, submissions=submissions, progress=progress
         )
+        progress(f"grading now and before the sandbox ({grading_cost.BEFORE_SANDBOX}), {class_rounds} rounds ...")
+        measured["grading_cost"] = grading_cost.measure(
+            scratch, rounds=class_rounds, submissions=max(2, submissions // 2), progress=progress
+        )
         progress(f"the coordinator, {class_rounds} rounds of {copies} copies of the bundled class ...")
         measured["coordinator"] = coordinator.measure(scratch, copies=copies, rounds=class_rounds, progress=progress)
         about["load_average"]["end"] = os.getloadavg()[0]
@@ -104,6 +109,9 @@ def assemble(measured, about, settings, *, seconds):
         "serial_seconds_per_submission": measured["coordinator"]["serial_seconds_per_submission"],
         "parallel_seconds_per_submission": measured["coordinator"]["parallel_seconds_per_submission"],
         "projected_speedup_32_workers": measured["coordinator"]["projected_speedup_32_workers"],
+        "grading_seconds_per_submission": measured["grading_cost"]["seconds_per_submission"],
+        "grading_seconds_before_sandbox": measured["grading_cost"]["before_sandbox"],
+        "grading_cost_vs_before_sandbox": measured["grading_cost"]["cost_vs_before_sandbox"],
     }
     goals = dict(GOALS, parallel_speedup=(">=", parallel_goal(grading["workers"])))
     results = {
@@ -114,6 +122,11 @@ def assemble(measured, about, settings, *, seconds):
     }
     results.update({key: _figure(stat, goals.get(key)) for key, stat in figures.items()})
     results["notes"] = []
+    if measured["grading_cost"]["before_sandbox"] is None:
+        results["notes"].append(
+            f"the grader of {grading_cost.BEFORE_SANDBOX} is not in this clone's history: "
+            "the figures before the sandbox are null."
+        )
     if about["torch"] is None:
         results["notes"].append(
             "torch is not installed or was left out (BENCH_NO_TORCH=1 or --no-torch): "

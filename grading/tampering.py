@@ -2,10 +2,10 @@
 
 A student who wants points without the work first tries to switch the tests off: redefine the
 visible helpers, hide errors from IPython, patch NumPy, walk up the stack, reach into the
-grader's own module. The hidden checks are built to survive all that (grading/kernel_checks.py),
-and what they cannot survive is listed in the README; either way an instructor should see who
-tried. This module reads the cells a student wrote (it never runs them) and names what each
-suspicious line does. The grading report shows it; scores do not change.
+grader's own module. None of it reaches the tests, which run in a kernel of their own
+(grading/execute.py), but an instructor should still see who tried. This module reads the
+cells a student wrote (it never runs them) and names what each suspicious line does. The
+grading report shows it; scores do not change.
 """
 
 import ast
