@@ -27,6 +27,7 @@ isolate(_JUPYTER_HOME)
 
 from builders import completed, read  # noqa: E402  (after the environment is set)
 from bundled_class import write_class  # noqa: E402
+from grading import sandbox  # noqa: E402
 from grading.__main__ import main  # noqa: E402
 from grading.course import Course  # noqa: E402
 from grading.pipeline import local_cluster  # noqa: E402
@@ -56,6 +57,13 @@ def pytest_collection_modifyitems(config, items):
                 "folder: a test's tier is where it lives (tests/conftest.py)"
             )
         item.add_marker(tier)
+
+
+def pytest_runtest_setup(item):
+    """Without a sandbox nothing can be graded, so the kernel and browser tiers skip; raised
+    here, the skips fold into one line of pytest's summary, with the reason."""
+    if tier_of(item.path) != "unit" and sandbox.available() is not None:
+        pytest.skip(f"grading needs a sandbox for the students' kernels, none can be made here: {sandbox.available()}")
 
 
 def pytest_sessionfinish(session, exitstatus):

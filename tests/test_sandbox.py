@@ -20,8 +20,6 @@ import pytest
 
 from grading import sandbox
 
-pytestmark = pytest.mark.skipif(sandbox.available() is not None, reason=f"no sandbox here: {sandbox.available()}")
-
 PROBE = textwrap.dedent(
     """
     import json, os, signal, socket, subprocess, sys
