@@ -2455,40 +2455,38 @@ import grading.kernel_checks as _checks
 _checks.use_reference("softmax", "scaled_dot_product_attention", "create_causal_mask", "create_padding_mask")
 ### END HIDDEN TESTS
 rng = np.random.default_rng(17)
-Q, K, V = (rng.normal(size=(4096, 16)) for _ in range(3))
+Q, K, V = (rng.normal(size=(2048, 16)) for _ in range(3))
 out, peak = peak_memory(tiled_attention, Q, K, V, block_size=64)
-score_matrix = 4096 * 4096 * 8  # one L x S float64 matrix: 128 MiB
-check_tiled(Q[:64], K, V, block_size=64, what="tiled_attention of 64 of these queries against 4096 keys")
-if peak >= score_matrix / 4:
-    fail(f"tiled_attention(block_size=64) at L = S = 4096 used {peak / 2**20:.1f} MiB at its peak, "
-         f"{peak / score_matrix:.2f} of one 4096 x 4096 float64 score matrix: it must stay below a quarter "
-         "(32 MiB). Does something (scores, weights, a mask) have the full (L, S) shape?")
-print(f"peak memory: {peak / 2**20:.1f} MiB, {peak / score_matrix:.3f} of one 4096 x 4096 score matrix")
+score_matrix = 2048 * 2048 * 8  # one L x S float64 matrix: 32 MiB
+check_tiled(Q[:64], K, V, block_size=64, what="tiled_attention of 64 of these queries against 2048 keys")
+if peak >= score_matrix / 2:
+    fail(f"tiled_attention(block_size=64) at L = S = 2048 used {peak / 2**20:.1f} MiB at its peak, "
+         f"{peak / score_matrix:.2f} of one 2048 x 2048 float64 score matrix: it must stay below half "
+         "(16 MiB). Does something (scores, weights, a mask) have the full (L, S) shape?")
+print(f"peak memory: {peak / 2**20:.1f} MiB, {peak / score_matrix:.3f} of one 2048 x 2048 score matrix")
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
 @_checks.hidden
 def _hidden(t):
     np, ref = t.np, t.ref
     rng = np.random.default_rng(1364)
-    q, k, v = (rng.normal(size=(4096, 16)) for _ in range(3))
-    got, peak = t.peak_bytes(tiled_attention, q, k, v, block_size=64)
-    t.shape(got, (4096, 16), "tiled_attention at L = S = 4096")
-    rows = np.r_[0:40, 4056:4096]  # every output row is its own weighted average: a sample of rows will do
-    t.close(t.array(got, "tiled_attention")[rows], ref.scaled_dot_product_attention(q[rows], k, v)[0],
-            "tiled_attention at L = S = 4096, block_size=64", atol=1e-10, rtol=1e-8)
-    if peak >= 4096 * 4096 * 8 / 4:
-        t.fail(f"tiled_attention(block_size=64) at L = S = 4096 used {peak / 2**20:.1f} MiB at its peak, "
-               f"{peak / (4096 * 4096 * 8):.2f} of one 4096 x 4096 float64 matrix; it must stay below a quarter. "
-               "Does something have the full (L, S) shape?")
-    mask = ref.create_causal_mask(2048)
     q, k, v = (rng.normal(size=(2048, 16)) for _ in range(3))
-    got, peak = t.peak_bytes(tiled_attention, q, k, v, mask=mask, block_size=32)
-    rows = np.r_[0:40, 2008:2048]
-    t.close(t.array(got, "tiled_attention")[rows], ref.scaled_dot_product_attention(q[rows], k, v, mask[rows])[0],
-            "tiled_attention with a (2048, 2048) causal mask, block_size=32")
+    got, peak = t.peak_bytes(tiled_attention, q, k, v, block_size=64)
+    t.shape(got, (2048, 16), "tiled_attention at L = S = 2048")
+    rows = np.r_[0:40, 2008:2048]  # every output row is its own weighted average: a sample of rows will do
+    t.close(t.array(got, "tiled_attention")[rows], ref.scaled_dot_product_attention(q[rows], k, v)[0],
+            "tiled_attention at L = S = 2048, block_size=64", atol=1e-10, rtol=1e-8)
     if peak >= 2048 * 2048 * 8 / 2:
-        t.fail(f"tiled_attention with a boolean (2048, 2048) mask and block_size=32 used {peak / 2**20:.1f} MiB at its "
-               "peak, half of a 2048 x 2048 float64 matrix or more: slice the mask block by block instead of "
+        t.fail(f"tiled_attention(block_size=64) at L = S = 2048 used {peak / 2**20:.1f} MiB at its peak, "
+               f"{peak / (2048 * 2048 * 8):.2f} of one 2048 x 2048 float64 matrix; it must stay below half. "
+               "Does something have the full (L, S) shape?")
+    mask = ref.create_causal_mask(1024)
+    q, k, v = (rng.normal(size=(1024, 16)) for _ in range(3))
+    got, peak = t.peak_bytes(tiled_attention, q, k, v, mask=mask, block_size=32)
+    t.close(got, ref.scaled_dot_product_attention(q, k, v, mask)[0], "tiled_attention with a (1024, 1024) causal mask, block_size=32")
+    if peak >= 1024 * 1024 * 8 / 2:
+        t.fail(f"tiled_attention with a boolean (1024, 1024) mask and block_size=32 used {peak / 2**20:.1f} MiB at its "
+               "peak, half of a 1024 x 1024 float64 matrix or more: slice the mask block by block instead of "
                "converting or broadcasting a copy of it whole.")
 ### END HIDDEN TESTS
 passed("tiled attention never holds the score matrix")
