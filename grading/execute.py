@@ -149,6 +149,13 @@ class StudentKernelManager(AsyncKernelManager):
         return os.path.join(sandbox.INSIDE, "kernel-inside.json")
 
 
+def _short_tmp():
+    """The temporary folder, unless its path is too long for the kernels' Unix sockets (108
+    bytes, and a few dozen go to the names below it): then /tmp."""
+    folder = tempfile.gettempdir()
+    return folder if len(folder) < 50 else "/tmp"
+
+
 def error_output(ename, evalue):
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
@@ -247,7 +254,7 @@ class GuardedExecute(Execute):
                 "graded without a sandbox (the instructor turned it off): the student's code ran with "
                 "the grader's privileges",
             )
-        with tempfile.TemporaryDirectory(prefix="grading-kernels-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="grading-kernels-", dir=_short_tmp()) as scratch:
             self._run_dir = self._prepare_run_dir(scratch)
             self._tests = TestKernel(self, nb, os.path.join(self._run_dir, AGENT_SOCKET), scratch)
             try:
