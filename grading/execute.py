@@ -242,6 +242,8 @@ class GuardedExecute(Execute):
         self._stored = stored_cells(resources["nbgrader"])
         self._deadline = time.monotonic() + self.budget
         self._clean = []  # indices of cells that ran cleanly in the student's kernel: replayed after a restart
+        self._trusted = []  # indices of the cells run in the test kernel: replayed if it has to be restarted
+        self._restoring = self._test_kernel_restarted = False
         self._restarts = 0
         self._lost = None  # why the remaining cells are not run, once that happens
         self._output_sizes = {}
@@ -350,6 +352,7 @@ class GuardedExecute(Execute):
         the outputs of the student's run; a test cell gets the test kernel's."""
         target = cell if stored.where == TESTS else copy.deepcopy(cell)
         target.source = stored.source
+        self._trusted.append(index)
         problem = run_sync(self._async_run_tests)(target, index)
         if problem:
             if stored.where == TESTS:
@@ -367,14 +370,19 @@ class GuardedExecute(Execute):
         try:
             await self._tests.client.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
         except (DeadKernelError, CellTimeoutError) as error:
-            cell.outputs.append(error_output(type(error).__name__, "the grader's test kernel failed on this cell"))
-            self._event(index, "grader", f"the test kernel failed ({type(error).__name__}): restarted")
-            await self._tests.restart()
-            for setup_index, source in self._setup_cells(index):
-                setup = NotebookNode(cell_type="code", source=source, metadata={}, outputs=[], execution_count=None)
-                if await self._async_run_tests(setup, setup_index):
-                    return "the grader's test kernel could not be restored"
-            return None
+            # Not the student's doing (their code never runs there): restore both kernels and run
+            # the cell again, once per notebook.
+            self._event(index, "grader", f"the test kernel failed ({type(error).__name__}): both kernels restarted")
+            failure = error_output(type(error).__name__, "the grader's test kernel failed on this cell")
+            if self._test_kernel_restarted:
+                cell.outputs.append(failure)
+                return None
+            self._test_kernel_restarted = True
+            if problem := await self._restart_test_kernel(index):
+                cell.outputs.append(failure)
+                return problem
+            cell.outputs = []
+            return await self._async_run_tests(cell, index)
         self.code_cells_executed += 1
         timed_out = any(
             out.output_type == "error" and out.get("ename") == self.error_on_timeout.get("ename")
@@ -400,6 +408,30 @@ class GuardedExecute(Execute):
             return False
         return await self._serving_ended(self.kc.execute(RECONNECT, silent=True, store_history=False))
 
+    async def _restart_test_kernel(self, index):
+        """A fresh test kernel, and a fresh student's kernel whose agent connects to it, both
+        brought back to where they were: the student's clean cells replayed, then every earlier
+        cell of the test kernel (a test cell defines what later ones use: the reference versions,
+        helpers), outputs discarded. None, or why the notebook cannot go on."""
+        failed = "the kernels could not be restored after the grader's test kernel failed"
+        if self._restoring:
+            return failed
+        self._restoring = True
+        try:
+            await self._tests.restart()
+            if not await self._async_restart_and_replay():
+                return failed
+            for earlier in self._trusted:
+                if earlier >= index or time.monotonic() >= self._deadline:
+                    break
+                replay = copy.deepcopy(self.nb.cells[earlier])
+                replay.source = self._stored[replay.metadata["nbgrader"]["grade_id"]].source
+                if await self._async_run_tests(replay, earlier):
+                    return failed
+            return None
+        finally:
+            self._restoring = False
+
     async def _serving_ended(self, request):
         """Whether the student's kernel answered ``request`` (SERVE) within SERVE_GRACE."""
         deadline = time.monotonic() + SERVE_GRACE
@@ -413,16 +445,6 @@ class GuardedExecute(Execute):
             if reply["parent_header"].get("msg_id") == request:
                 return True
         return False
-
-    def _setup_cells(self, before):
-        """(index, stored source) of the setup cells before cell ``before``, to run again in a
-        restarted test kernel."""
-        cells = []
-        for index, cell in enumerate(self.nb.cells[:before]):
-            stored = self._stored.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
-            if stored is not None and stored.where == BOTH:
-                cells.append((index, stored.source))
-        return cells
 
     # -- nbclient's hooks ----------------------------------------------------------------------
 
@@ -543,11 +565,9 @@ class TestKernel:
 
     async def restart(self):
         """A fresh test kernel (GuardedExecute then runs the setup cells in it again)."""
-        await ensure_async(self.client.km.shutdown_kernel(now=True))
-        if self.client.kc is not None:
-            self.client.kc.stop_channels()
+        await ensure_async(self.client.km.restart_kernel(now=True))
+        self.client.kc.stop_channels()
         self._ready = False
-        await self.client.async_start_new_kernel(**self._start_kwargs)
         await self.ready()
 
     def shut_down(self):

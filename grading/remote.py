@@ -32,7 +32,7 @@ import sys
 from .student_agent import wire
 
 SOCKET_VARIABLE = "GRADING_STUDENT_SOCKET"  # where the test kernel listens for the student's agent
-ACCEPT_TIMEOUT = 10.0  # seconds: the agent connects while the student's kernel starts, before any cell
+ACCEPT_TIMEOUT = 30.0  # seconds for the first connection, while both kernels start
 MAX_PRINTED = 20_000  # characters of the student's printed output shown per test cell
 _ABSENT = object()
 
@@ -144,22 +144,26 @@ class Bridge:
     # -- the connection ------------------------------------------------------------------
 
     def _connect(self):
-        """The newest connection from the student's side (a restarted kernel connects anew)."""
+        """The newest connection from the student's side. A kernel connects while it starts,
+        before it answers anything, so a restarted one is waiting here by the next cell: only
+        the very first connection is worth waiting for (the two kernels start side by side)."""
         self._listener.setblocking(False)
         while True:
             try:
                 self._adopt(self._listener.accept()[0])
             except BlockingIOError:
                 break
-        if self._connection is None or self._broken:
+        if self._connection is None and self._generation == 0:
             self._listener.settimeout(ACCEPT_TIMEOUT)
             try:
                 self._adopt(self._listener.accept()[0])
             except TimeoutError:
-                raise StudentKernelError(
-                    "your kernel did not connect to the grader (it did not start, or code in the "
-                    "notebook stopped it from loading the grader's agent)"
-                ) from None
+                pass
+        if self._connection is None or self._broken:
+            raise StudentKernelError(
+                "your kernel is not connected to the grader (it died, did not start, or code in the "
+                "notebook stopped it from answering)"
+            )
         return self._connection
 
     def _adopt(self, connection):
@@ -269,6 +273,9 @@ class Bridge:
         self._printed = 0
         self._connect()  # a kernel restarted since the last cell has connected anew
         names = self.request("names")
+        if not (isinstance(names, dict) and all(isinstance(name, str) and name.isidentifier() for name in names)):
+            self._broken = True
+            raise StudentKernelError("your kernel answered the grader with something that is not your names")
         for name in list(self._injected):
             if name not in names and namespace.get(name, _ABSENT) is self._injected[name]:
                 del namespace[name]

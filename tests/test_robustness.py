@@ -14,10 +14,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader.converters import Autograde
 
 from builders import cell, grade_id
 from catalogue import PARTS
 from conftest import submit
+from grading import execute
+from grading.course import STAGED_SUBMITTED
+from grading.intake import stage_submission
 from grading.pipeline import ExecutionSettings, grade_class
 
 # The budget is generous enough for a loaded machine (a replay re-imports matplotlib); only the
@@ -213,3 +217,28 @@ def test_grade_ids_of_the_release_are_all_scored(hostile, release_nb):
     _, results = hostile
     graded = {grade_id(c) for c in release_nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
     assert all(set(result.cells) == graded for result in results.values())
+
+
+def test_when_the_graders_test_kernel_dies_both_kernels_are_restored_and_nothing_is_lost(
+    course_factory, solution_nb, monkeypatch
+):
+    """The test kernel runs only the grader's code, but it is a process that can die (the
+    machine's OOM killer, say): both kernels are restarted and brought back, the cell runs again,
+    and the student loses nothing. Killed here at its tenth cell, in this process's own grader."""
+    course = course_factory("test-kernel-dies")
+    submit(course, "someone", solution_nb)
+    stage_submission(course, "someone")
+    cells, original = [], execute.TestKernel.ready
+
+    async def ready_then_die_once(test_kernel):
+        await original(test_kernel)
+        cells.append(None)
+        if len(cells) == 10:
+            test_kernel.client.km.provisioner.process.kill()
+
+    monkeypatch.setattr(execute.TestKernel, "ready", ready_then_die_once)
+    assert course.run(Autograde, "someone", submitted_directory=STAGED_SUBMITTED)["success"]
+    nb = autograded(course, "someone")
+    failed = [grade_id(c) for c in nb.cells if c.get("outputs") and any(o.output_type == "error" for o in c.outputs)]
+    assert failed == []
+    assert [e["kind"] for e in nb.metadata["grading"]["events"]] == ["grader"]
