@@ -127,13 +127,15 @@ def command(kernel_command, run_dir, limits, env, executable=None):
         args += ["--unshare-user"]
     args += ["--proc", "/proc", "--dev", "/dev"]
     args += _system_folders()
-    for path in dict.fromkeys(os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)):
-        if not path.startswith("/usr/"):
-            args += _parents(path) + ["--ro-bind", path, path]
+    made = {"/", "/usr", "/etc", "/tmp", "/proc", "/dev"}  # folders that exist by now
     args += ["--perms", "1777", "--size", str(limits.tmp_size), "--tmpfs", "/tmp"]
-    args += _parents(HOME) + ["--perms", "0777", "--size", str(limits.tmp_size), "--tmpfs", HOME]
+    args += _parents(HOME, made) + ["--perms", "0777", "--size", str(limits.tmp_size), "--tmpfs", HOME]
+    # The Python the kernel runs and its virtual environment (which may well live under /tmp).
+    for path in dict.fromkeys(os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)):
+        if path != "/usr" and not path.startswith("/usr/"):
+            args += _parents(path, made) + ["--ro-bind", path, path]
     if run_dir is not None:
-        args += _parents(INSIDE) + ["--bind", run_dir, INSIDE]
+        args += _parents(INSIDE, made) + ["--bind", run_dir, INSIDE]
     args += ["--chdir", HOME, "--clearenv"]
     for name, value in {"HOME": HOME, "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin", **env}.items():
         args += ["--setenv", name, value]
@@ -188,14 +190,13 @@ def _system_folders():
     return args
 
 
-def _parents(path):
-    """Create the folders above ``path`` world-readable: bubblewrap would copy the host's modes,
-    and a folder such as /root (0700) would shut the kernel's user out of what is below."""
-    args, parent = [], os.path.dirname(path)
-    chain = []
-    while parent not in ("/", ""):
+def _parents(path, made):
+    """Create the folders above ``path`` that are not there yet, world-readable: bubblewrap
+    would copy the host's modes, and a folder such as /root (0700) would shut the kernel's user
+    out of what is below it."""
+    chain, parent = [], os.path.dirname(path)
+    while parent not in made:
         chain.append(parent)
+        made.add(parent)
         parent = os.path.dirname(parent)
-    for folder in reversed(chain):
-        args += ["--perms", "0755", "--dir", folder]
-    return args
+    return [arg for folder in reversed(chain) for arg in ("--perms", "0755", "--dir", folder)]
