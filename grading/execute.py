@@ -87,6 +87,7 @@ class StudentKernelManager(AsyncKernelManager):
     run_dir = Unicode()
     sandboxed = Bool(True)
     bwrap = Unicode("")
+    groups = Instance(sandbox.ControlGroups, allow_none=True)
     limits = Instance(sandbox.Limits, ())
     kernel_env = Dict({})
 
@@ -104,7 +105,9 @@ class StudentKernelManager(AsyncKernelManager):
             f"import student_agent.agent as _agent; _agent.connect({socket_path!r}); del _agent"
         )
         if self.sandboxed:
-            return sandbox.command(command, self.run_dir, self.limits, self._environment(), sandbox.bwrap(self.bwrap))
+            return sandbox.command(
+                command, self.run_dir, self.limits, self._environment(), sandbox.bwrap(self.bwrap), self.groups
+            )
         return [*sandbox.prlimit(self.limits, per_user=True), *command]
 
     async def start_kernel(self, **kw):
@@ -125,6 +128,9 @@ class StudentKernelManager(AsyncKernelManager):
             "PYTHONPATH": os.path.join(here, "lib"),
             "LANG": os.environ.get("LANG", "C.UTF-8"),
             "PYTHONDONTWRITEBYTECODE": "1",
+            # Arrays from 64 KiB up get pages of their own, returned when freed, so that the
+            # memory checks, which measure the kernel from outside, see each one.
+            "MALLOC_MMAP_THRESHOLD_": "65536",
             **{name: os.path.join(tmp, name.lower()) for name in ("IPYTHONDIR", "MPLCONFIGDIR")},
             **{name: os.path.join(tmp, name.lower()) for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR")},
             "JUPYTER_RUNTIME_DIR": os.path.join(tmp, "jupyter_runtime_dir"),
@@ -231,7 +237,7 @@ class GuardedExecute(Execute):
         km.transport, km.ip = "ipc", os.path.join(self._run_dir, "kernel")
         km.connection_file = os.path.join(self._run_dir, "kernel.json")
         km.run_dir, km.sandboxed, km.limits, km.kernel_env = self._run_dir, self.sandbox, self.limits(), self.kernel_env
-        km.bwrap = self.bwrap
+        km.bwrap, km.groups = self.bwrap, self._groups
         return km
 
     # -- the notebook ------------------------------------------------------------------------
@@ -258,11 +264,15 @@ class GuardedExecute(Execute):
             )
         with tempfile.TemporaryDirectory(prefix="grading-kernels-", dir=_short_tmp()) as scratch:
             self._run_dir = self._prepare_run_dir(scratch)
-            self._tests = TestKernel(self, nb, os.path.join(self._run_dir, AGENT_SOCKET), scratch)
+            self._groups = sandbox.ControlGroups(os.path.basename(scratch), self.limits()) if self.sandbox else None
+            memory = self._groups.memory if self._groups else None
+            self._tests = TestKernel(self, nb, os.path.join(self._run_dir, AGENT_SOCKET), scratch, memory)
             try:
                 return super().preprocess(nb, resources, km)
             finally:
                 self._tests.shut_down()
+                if self._groups:
+                    self._groups.remove()
 
     def _prepare_run_dir(self, scratch):
         """The student kernel's run folder: its connection files, the agent's socket and code."""
@@ -524,7 +534,7 @@ class TestKernel:
     nbclient client with the executor's time limits and hooks. Started when a notebook starts
     (alongside the student's kernel), shut down when it ends."""
 
-    def __init__(self, executor, nb, socket_path, scratch):
+    def __init__(self, executor, nb, socket_path, scratch, memory_group=None):
         self.socket_path = socket_path
         folder = os.path.join(scratch, "tests")
         os.makedirs(folder)
@@ -550,7 +560,12 @@ class TestKernel:
             ],
         )
         self._start_kwargs = {
-            "env": {**os.environ, **executor.kernel_env, remote.SOCKET_VARIABLE: socket_path},
+            "env": {
+                **os.environ,
+                **executor.kernel_env,
+                remote.SOCKET_VARIABLE: socket_path,
+                **({remote.MEMORY_GROUP_VARIABLE: memory_group} if memory_group else {}),
+            },
             "cwd": folder,
             "stdout": subprocess.DEVNULL,
             "stderr": subprocess.DEVNULL,

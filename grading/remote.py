@@ -32,6 +32,7 @@ import sys
 from .student_agent import wire
 
 SOCKET_VARIABLE = "GRADING_STUDENT_SOCKET"  # where the test kernel listens for the student's agent
+MEMORY_GROUP_VARIABLE = "GRADING_STUDENT_MEMORY_GROUP"  # the student's memory control group, if any
 ACCEPT_TIMEOUT = 30.0  # seconds for the first connection, while both kernels start
 MAX_PRINTED = 20_000  # characters of the student's printed output shown per test cell
 _ABSENT = object()
@@ -334,8 +335,15 @@ class Bridge:
     # -- memory, measured from outside ----------------------------------------------------
 
     def peak_memory(self, function, *args, **kwargs):
-        """(result, peak bytes) of a call of the student's: how far the resident memory of the
-        student's processes rose above where it was, read from /proc, while the call ran."""
+        """(result, peak bytes) of a call of the student's: how far the memory of the student's
+        processes rose above where it was while the call ran. Read from their control group if
+        they have one (finished processes count too), else from /proc."""
+        group = os.environ.get(MEMORY_GROUP_VARIABLE)
+        if group:
+            _write(os.path.join(group, "memory.max_usage_in_bytes"), "0")  # the peak back to the usage
+            usage = _number(os.path.join(group, "memory.usage_in_bytes"))
+            result = function(*args, **kwargs)
+            return result, max(_number(os.path.join(group, "memory.max_usage_in_bytes")) - usage, 0)
         before = {}
         for pid in self._student_processes():
             before[pid] = _status(pid, "VmRSS")
@@ -390,11 +398,20 @@ def _status(pid, field):
 
 
 def _reset_peak(pid):
+    _write(f"/proc/{pid}/clear_refs", "5")  # VmHWM back to the current resident size
+
+
+def _write(path, text):
     try:
-        with open(f"/proc/{pid}/clear_refs", "w") as handle:
-            handle.write("5")  # VmHWM back to the current resident size
+        with open(path, "w") as handle:
+            handle.write(text)
     except OSError:
-        pass
+        pass  # the process has gone
+
+
+def _number(path):
+    with open(path) as handle:
+        return int(handle.read())
 
 
 # -- the test kernel --------------------------------------------------------------------------

@@ -18,7 +18,8 @@ would be code nobody audits. What a kernel gets:
   has (``uid_base`` + the grading process's PID), with no capabilities and no way to gain
   any; as any other user, bubblewrap's user namespace maps the kernel to that user, without
   capabilities outside its sandbox;
-* limits (prlimit): address space, processes, open files, file size, CPU time.
+* limits (prlimit): address space, processes, open files, file size, CPU time per process;
+  as root, where the machine has cgroup v1, memory and processes for the whole sandbox too.
 
 ``available`` says why a sandbox cannot be made here; ``command`` wraps a kernel's command.
 """
@@ -28,6 +29,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 
 INSIDE = "/run/grading"  # where the kernel's run folder is mounted
@@ -102,6 +104,66 @@ def available(configured=""):
     return None
 
 
+class ControlGroups:
+    """As root, where the machine has cgroup v1's memory and pids controllers: control groups of
+    one student's kernel, so that its memory and process limits hold for all its processes
+    together (not only per process, as the rlimits do), and its peak memory is read there, forked
+    and finished processes included. ``folders`` is empty where none can be made."""
+
+    ROOT = "/sys/fs/cgroup"
+
+    def __init__(self, name, limits):
+        self.folders = {}
+        if not self.supported():
+            return
+        for controller, settings in (
+            ("memory", {"memory.limit_in_bytes": limits.memory}),
+            ("pids", {"pids.max": limits.processes}),
+        ):
+            base = os.path.join(self.ROOT, controller)
+            if not os.path.exists(os.path.join(base, "cgroup.procs")):
+                continue  # not a v1 hierarchy of that controller
+            folder = os.path.join(base, "grading", name)
+            try:
+                os.makedirs(folder)
+                for setting, value in settings.items():
+                    with open(os.path.join(folder, setting), "w") as handle:
+                        handle.write(str(value))
+            except OSError:
+                continue
+            self.folders[controller] = folder
+
+    @classmethod
+    def supported(cls):
+        return os.geteuid() == 0 and os.path.exists(os.path.join(cls.ROOT, "memory", "cgroup.procs"))
+
+    @property
+    def memory(self):
+        return self.folders.get("memory")
+
+    def wrap(self, command):
+        """``command``, started inside the groups (its process joins them, then becomes it)."""
+        if not self.folders:
+            return command
+        procs = [os.path.join(folder, "cgroup.procs") for folder in self.folders.values()]
+        join = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 1; shift; done; shift; exec "$@"'
+        return ["sh", "-c", join, "sh", *procs, "--", *command]
+
+    def remove(self):
+        """End whatever is left in the groups, and remove them."""
+        for folder in self.folders.values():
+            for _ in range(50):
+                try:
+                    with open(os.path.join(folder, "cgroup.procs")) as handle:
+                        pids = [int(pid) for pid in handle.read().split()]
+                    for pid in pids:
+                        os.kill(pid, 9)
+                    os.rmdir(folder)
+                    break
+                except (ProcessLookupError, OSError):
+                    time.sleep(0.02)
+
+
 def sandbox_uid():
     """The uid a kernel of this process runs as, when the grader runs as root."""
     return UID_BASE + os.getpid()
@@ -110,9 +172,10 @@ def sandbox_uid():
 UID_BASE = 1_900_000_000  # far above any real account; one uid per grading process
 
 
-def command(kernel_command, run_dir, limits, env, executable=None):
+def command(kernel_command, run_dir, limits, env, executable=None, groups=None):
     """The command that runs ``kernel_command`` in a sandbox, with ``run_dir`` at INSIDE and the
-    environment ``env`` (nothing of the grader's own environment gets in)."""
+    environment ``env`` (nothing of the grader's own environment gets in), in ``groups``
+    (ControlGroups) if given."""
     root = os.geteuid() == 0
     args = [
         executable or bwrap(),
@@ -143,7 +206,8 @@ def command(kernel_command, run_dir, limits, env, executable=None):
         uid = str(sandbox_uid())
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", "setpriv", "--reuid", uid]
         args += ["--regid", uid, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
-    return [*args, "--", *prlimit(limits, per_user=not root), *kernel_command]
+    full = [*args, "--", *prlimit(limits, per_user=not root), *kernel_command]
+    return groups.wrap(full) if groups is not None else full
 
 
 def prlimit(limits, per_user=False):

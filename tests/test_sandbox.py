@@ -136,3 +136,21 @@ def test_a_sandbox_killed_from_outside_takes_everything_in_it_along():
     process.wait()
     time.sleep(0.5)
     assert "sandbox-orphan" not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+
+
+@pytest.mark.skipif(not sandbox.ControlGroups.supported(), reason="control groups need root and cgroup v1 memory")
+def test_as_root_the_memory_limit_holds_for_all_its_processes_together():
+    """Four processes of 100 MiB each, in a sandbox of 256 MiB: the rlimits (per process) allow
+    that, the control group does not, and its peak stays under the limit."""
+    groups = sandbox.ControlGroups("memory-total", sandbox.Limits(memory=256 << 20))
+    hog = "import os, time\nfor _ in range(4):\n    if os.fork() == 0:\n        a = bytearray(100 << 20)\n"
+    hog += "        time.sleep(2)\n        os._exit(0)\nstatuses = [os.wait()[1] for _ in range(4)]\nprint(statuses)"
+    try:
+        command = sandbox.command([sys.executable, "-c", hog], None, sandbox.Limits(), {}, groups=groups)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        peak = int(Path(groups.memory, "memory.max_usage_in_bytes").read_text())
+    finally:
+        groups.remove()
+    statuses = json.loads(result.stdout.strip().splitlines()[-1])
+    assert any(status != 0 for status in statuses), statuses  # the OOM killer ended one or more
+    assert peak <= 256 << 20
