@@ -27,6 +27,7 @@ would be code nobody audits. What a kernel gets:
 import functools
 import os
 import shutil
+import site
 import subprocess
 import sys
 import time
@@ -193,10 +194,8 @@ def command(kernel_command, run_dir, limits, env, executable=None, groups=None):
     made = {"/", "/usr", "/etc", "/tmp", "/proc", "/dev"}  # folders that exist by now
     args += ["--perms", "1777", "--size", str(limits.tmp_size), "--tmpfs", "/tmp"]
     args += _parents(HOME, made) + ["--perms", "0777", "--size", str(limits.tmp_size), "--tmpfs", HOME]
-    # The Python the kernel runs and its virtual environment (which may well live under /tmp).
-    for path in dict.fromkeys(os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)):
-        if path != "/usr" and not path.startswith("/usr/"):
-            args += _parents(path, made) + ["--ro-bind", path, path]
+    for path in _python_folders():
+        args += _parents(path, made) + ["--ro-bind", path, path]
     if run_dir is not None:
         args += _parents(INSIDE, made) + ["--bind", run_dir, INSIDE]
     args += ["--chdir", HOME, "--clearenv"]
@@ -208,6 +207,17 @@ def command(kernel_command, run_dir, limits, env, executable=None, groups=None):
         args += ["--regid", uid, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
     full = [*args, "--", *prlimit(limits, per_user=not root), *kernel_command]
     return groups.wrap(full) if groups is not None else full
+
+
+def _python_folders():
+    """The Python the kernel runs, its virtual environment (which may well live under /tmp) and
+    that environment's packages where they are elsewhere (a venv whose lib/ is a link), by real
+    path: bubblewrap binds what a link points to, not the link."""
+    folders = [sys.base_prefix, sys.prefix, sys.exec_prefix, *site.getsitepackages()]
+    real = [os.path.realpath(path) for path in folders if os.path.isdir(path)]
+    real = [path for path in dict.fromkeys(real) if path != "/usr" and not path.startswith("/usr/")]
+    # A folder inside another one already bound needs no mount of its own.
+    return [path for path in real if not any(path.startswith(other + "/") for other in real)]
 
 
 def prlimit(limits, per_user=False):
