@@ -154,3 +154,18 @@ def test_as_root_the_memory_limit_holds_for_all_its_processes_together():
     statuses = json.loads(result.stdout.strip().splitlines()[-1])
     assert any(status != 0 for status in statuses), statuses  # the OOM killer ended one or more
     assert peak <= 256 << 20
+
+
+def test_a_virtual_environment_whose_packages_live_elsewhere_runs_in_it(tmp_path):
+    """The hub's shared venv (tests/e2e/processes.py) links lib/ to another venv: bubblewrap
+    binds what a link points to only when told, so the packages must be bound by real path."""
+    from tests.e2e.processes import shared_venv
+
+    bin_folder, libpython = shared_venv(Path(sys.prefix), Path(sys.base_prefix), tmp_path)
+    assert (bin_folder.parent / "lib").is_symlink()
+    environment = {**os.environ, "LD_LIBRARY_PATH": str(libpython)}
+    probe = "from grading import sandbox; print(sandbox.available() or 'ok')"
+    result = subprocess.run(
+        [str(bin_folder / "python"), "-c", probe], capture_output=True, text=True, env=environment, timeout=120
+    )
+    assert result.stdout.strip().splitlines()[-1:] == ["ok"], result.stdout + result.stderr
