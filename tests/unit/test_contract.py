@@ -1,7 +1,7 @@
 """The clause table (tests/contract.py) covers the whole contract, and only what exists.
 
 The contract's names are read from the notebook itself (what its solution cells define and its
-test cells call) and from the README's contract table, so a new function, method or answer
+test cells call) and from the contract table of docs/contract.md, so a new function, method or answer
 that nobody wrote a clause for fails here.
 """
 
@@ -89,9 +89,9 @@ def test_every_clause_is_about_names_that_exist(notebook):
     assert not stale, f"clauses about names the notebook does not define: {sorted(stale)}"
 
 
-def test_every_name_in_the_readme_contract_table_has_a_clause():
-    text = (REPO / "README.md").read_text()
-    table = text.split("## The contract", 1)[1].split("\n\n", 2)[1]
+def test_every_name_in_the_documented_contract_table_has_a_clause():
+    text = (REPO / "docs" / "contract.md").read_text()
+    table = text.split("# The contract", 1)[1].split("\n\n", 2)[1]
     names = {
         match
         for row in table.splitlines()
@@ -106,7 +106,7 @@ def test_every_name_in_the_readme_contract_table_has_a_clause():
         for name in names
         if name not in clause_names() and not any(name in (c.split(".")[-1], c) for c in clause_names())
     }
-    assert not missing, f"the README's contract table names {sorted(missing)}, which no clause covers"
+    assert not missing, f"docs/contract.md's table names {sorted(missing)}, which no clause covers"
 
 
 def test_every_clause_names_test_cells_of_its_part(notebook):

@@ -56,9 +56,9 @@ def write(nb, folder):
     return folder / "attention.ipynb"
 
 
-def readme_example():
-    readme = (REPO / "README.md").read_text()
-    return re.search(r"^## The export.*?^```python\n(.*?)^```", readme, re.M | re.S).group(1)
+def documented_example():
+    text = (REPO / "docs" / "export.md").read_text()
+    return re.search(r"^# The export.*?^```python\n(.*?)^```", text, re.M | re.S).group(1)
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +82,8 @@ def solution(release_nb):
     return completed(release_nb, read(SOURCE))
 
 
-def test_reference_export_runs_the_readme_example(reference):
-    assert python(readme_example(), reference) == "(2, 6, 8) (2, 6, 6)\n"
+def test_reference_export_runs_the_documented_example(reference):
+    assert python(documented_example(), reference) == "(2, 6, 8) (2, 6, 6)\n"
 
 
 def test_importing_defines_names_and_runs_nothing_else(reference):
