@@ -6,6 +6,7 @@ loaded the way nbgrader's apps load it, and a logger that keeps nbgrader's chatt
 instead of on the console.
 """
 
+import copy
 import glob
 import logging
 import os
@@ -41,7 +42,7 @@ class Course:
     def __init__(self, root=".", assignment=ASSIGNMENT, config=None, log=None):
         self.root = os.path.abspath(root)
         self.assignment = assignment
-        cfg = load_config(self.root) if config is None else config.copy()
+        cfg = load_config(self.root) if config is None else copy.deepcopy(config)
         cfg.CourseDirectory.root = self.root
         self.config = cfg
         self.coursedir = CourseDirectory(config=cfg)

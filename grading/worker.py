@@ -17,6 +17,7 @@ any machine with this package installed, and a task that dies halfway leaves no 
 (dask runs it again on another worker).
 """
 
+import copy
 import logging
 import os
 import re
@@ -130,7 +131,7 @@ def grade_submission(plugin_name, student, files, prior=None, feedback=True):
 def _scratch_course(plugin, root):
     """A course folder with the release, the assignment's gradebook and the course's settings."""
     snapshot = plugin.snapshot
-    config = snapshot.config.copy()
+    config = copy.deepcopy(snapshot.config)  # the snapshot serves every task on this worker
     config.CourseDirectory.db_url = "sqlite:///" + os.path.join(root, "gradebook.db")
     shutil.copyfile(plugin.gradebook, os.path.join(root, "gradebook.db"))
     course = Course(root, snapshot.assignment, config=config, log=plugin.log)
