@@ -16,6 +16,8 @@ from nbgrader.apps.baseapp import NbGrader
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import capture_log, chdir, temp_attrs
 
+from .errors import PipelineError
+
 ASSIGNMENT = "attention"
 
 # Where intake stages a submission it has read and normalised (see grading.intake).
@@ -60,10 +62,15 @@ class Course:
     @property
     def notebook(self):
         """Name (without .ipynb) of the assignment's notebook in release/."""
-        found = sorted(glob.glob(os.path.join(self.path(self.coursedir.release_directory), "*.ipynb")))
-        if len(found) != 1:
-            raise RuntimeError(
-                f"expected one notebook in {self.path('release')}, found {len(found)}: run the release step first"
+        folder = self.path(self.coursedir.release_directory)
+        found = sorted(glob.glob(os.path.join(folder, "*.ipynb")))
+        shown = os.path.relpath(folder, self.root)
+        if not found:
+            raise PipelineError(f"no notebook in {shown}/: run `python -m grading release` (make release)")
+        if len(found) > 1:
+            names = ", ".join(os.path.basename(path) for path in found)
+            raise PipelineError(
+                f"{shown}/ holds {len(found)} notebooks ({names}): an assignment is one notebook, remove the others"
             )
         return os.path.splitext(os.path.basename(found[0]))[0]
 
