@@ -56,6 +56,9 @@ def elsewhere(tmp_path_factory):
         copy_function=link_or_copy,
         dirs_exist_ok=True,
     )
+    for data in ("share", "etc"):  # what the packages installed beside them (nbconvert's templates, ...)
+        if (Path(sys.prefix) / data).is_dir():
+            shutil.copytree(Path(sys.prefix) / data, venv / data, copy_function=link_or_copy, dirs_exist_ok=True)
     install = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"]
     install += ["--no-build-isolation", str(tree)]
     subprocess.run(install, check=True, timeout=300, cwd=folder)
