@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dask
 import pytest
 from dask.distributed import Client
 
@@ -79,7 +80,9 @@ def hidden_worker(elsewhere, course_factory):
     worker += ["--host", "127.0.0.1"]
     worker += ["--nthreads", "1", "--memory-limit", "0", "--no-dashboard", "--local-directory", str(folder / "work")]
     started = []
-    with open(folder / "cluster.log", "w") as log:
+    # A loaded machine must not pass for a lost connection (dask's defaults: 30 s).
+    patience = {"distributed.comm.timeouts.connect": "300s", "distributed.comm.timeouts.tcp": "300s"}
+    with open(folder / "cluster.log", "w") as log, dask.config.set(patience):
         try:
             scheduler = [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
             started.append(
@@ -91,6 +94,7 @@ def hidden_worker(elsewhere, course_factory):
             script = folder / "worker.sh"
             script.write_text(f"{hide} {' '.join(_quoted(worker[1:]))}\n")
             environment = {**os.environ, "WORKER_HOME": str(folder), "WORKER": worker[0]}
+            environment.update({"DASK_" + key.upper().replace(".", "__"): value for key, value in patience.items()})
             environment.pop("PYTHONPATH", None)
             started.append(
                 subprocess.Popen(
