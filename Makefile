@@ -103,5 +103,8 @@ lock:
 mutants: $(STAMP) bubblewrap
 	PYTHONPATH=tests $(BIN)/python -m mutants $(MUTANTS_ARGS)
 
+# What grading writes, except gradebook.db: it holds the formgrader's manual grades and the tests
+# stored at release, and is in no git history. To start over, delete it by hand.
 clean:
-	rm -rf autograded feedback grades.csv canvas-grades.csv class-report.html grading-report.json gradebook.db .nbgrader.log .grading
+	rm -rf autograded feedback grades.csv canvas-grades.csv class-report.html grading-report.json .nbgrader.log .grading
+	@test ! -e gradebook.db || echo "gradebook.db kept (manual grades, the release's tests): delete it by hand to start over"

@@ -11,7 +11,7 @@ from nbgrader.preprocessors import GetGrades
 from grading.autograde import EXECUTE, RECORD, SANITIZE
 from grading.late_penalty import PercentPerDayLate
 from grading.preprocessors import DropGraderFrames, RedactHiddenTests, StripJupytextMetadata, SummarizeFeedback
-from grading.templates import FEEDBACK_TEMPLATE_FILE, TEMPLATE_DIRS
+from grading.templates import FEEDBACK_TEMPLATE_FILE, FeedbackExporter
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -91,5 +91,6 @@ c.GenerateFeedback.preprocessors = [
     SummarizeFeedback,
     CSSHTMLHeaderPreprocessor,
 ]
+# The exporter finds the template folders where it runs (a dask worker has its own install).
+c.GenerateFeedback.exporter_class = FeedbackExporter
 c.HTMLExporter.template_file = FEEDBACK_TEMPLATE_FILE
-c.HTMLExporter.extra_template_basedirs = TEMPLATE_DIRS

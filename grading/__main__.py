@@ -51,7 +51,7 @@ def grade(course, args):
     settings = ExecutionSettings(
         timeout=args.timeout,
         budget=args.budget,
-        memory_limit=int(args.memory_limit * 2**30) if args.memory_limit else None,
+        memory_limit=args.memory_limit,
         sandbox=False if args.no_sandbox else None,
     )
     start = time.monotonic()
@@ -77,6 +77,14 @@ def grade(course, args):
         + (f"{report_problem} (see .grading/grading.log)" if report_problem else "")
     )
     print("  per-student details   grading-report.json;  nbgrader's log: .grading/grading.log")
+
+
+def gib(text):
+    """A --memory-limit in GiB, as bytes (0: no limit, as GuardedExecute reads it)."""
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text} GiB: a memory limit is 0 (none) or more")
+    return int(value * 2**30)
 
 
 def parse_args(argv):
@@ -118,10 +126,10 @@ def parse_args(argv):
     )
     graded.add_argument(
         "--memory-limit",
-        type=float,
+        type=gib,
         default=None,
         metavar="GIB",
-        help="memory limit of each grading kernel in GiB (default: GuardedExecute.memory_limit)",
+        help="memory limit of each grading kernel in GiB, 0 for none (default: GuardedExecute.memory_limit)",
     )
     graded.add_argument(
         "--no-sandbox",

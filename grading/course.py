@@ -6,6 +6,7 @@ loaded the way nbgrader's apps load it, and a logger that keeps nbgrader's chatt
 instead of on the console.
 """
 
+import copy
 import glob
 import logging
 import os
@@ -14,6 +15,8 @@ import sys
 from nbgrader.apps.baseapp import NbGrader
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import capture_log, chdir, temp_attrs
+
+from .errors import PipelineError
 
 ASSIGNMENT = "attention"
 
@@ -41,7 +44,7 @@ class Course:
     def __init__(self, root=".", assignment=ASSIGNMENT, config=None, log=None):
         self.root = os.path.abspath(root)
         self.assignment = assignment
-        cfg = load_config(self.root) if config is None else config.copy()
+        cfg = load_config(self.root) if config is None else copy.deepcopy(config)
         cfg.CourseDirectory.root = self.root
         self.config = cfg
         self.coursedir = CourseDirectory(config=cfg)
@@ -59,10 +62,15 @@ class Course:
     @property
     def notebook(self):
         """Name (without .ipynb) of the assignment's notebook in release/."""
-        found = sorted(glob.glob(os.path.join(self.path(self.coursedir.release_directory), "*.ipynb")))
-        if len(found) != 1:
-            raise RuntimeError(
-                f"expected one notebook in {self.path('release')}, found {len(found)}: run the release step first"
+        folder = self.path(self.coursedir.release_directory)
+        found = sorted(glob.glob(os.path.join(folder, "*.ipynb")))
+        shown = os.path.relpath(folder, self.root)
+        if not found:
+            raise PipelineError(f"no notebook in {shown}/: run `python -m grading release` (make release)")
+        if len(found) > 1:
+            names = ", ".join(os.path.basename(path) for path in found)
+            raise PipelineError(
+                f"{shown}/ holds {len(found)} notebooks ({names}): an assignment is one notebook, remove the others"
             )
         return os.path.splitext(os.path.basename(found[0]))[0]
 

@@ -2,13 +2,24 @@
 
 import re
 
-BEGIN = "BEGIN HIDDEN TESTS"
-END = "END HIDDEN TESTS"
+from nbgrader.preprocessors import ClearHiddenTests
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-def split_hidden(source, begin=BEGIN, end=END):
+def delimiters(config=None):
+    """(begin, end): the delimiters of hidden tests as ``config`` sets them for nbgrader's
+    ClearHiddenTests (nbgrader's own defaults where it does not)."""
+    clear = ClearHiddenTests(config=config) if config is not None else ClearHiddenTests()
+    return clear.begin_test_delimeter, clear.end_test_delimeter
+
+
+DELIMITERS = delimiters()
+
+
+def split_hidden(source, delimiters=DELIMITERS):
     """(visible source, hidden lines): the source without its hidden regions, and their lines."""
+    begin, end = delimiters
     visible, hidden, inside = [], [], False
     for line in source.split("\n"):
         if begin in line:
@@ -22,16 +33,16 @@ def split_hidden(source, begin=BEGIN, end=END):
     return "\n".join(visible), hidden
 
 
-def hidden_lines(sources, public=()):
+def hidden_lines(sources, public=(), delimiters=DELIMITERS):
     """The distinct stripped, non-blank hidden lines of several cell sources, except those that
     also occur in the ``public`` sources (a hidden check may repeat a visible line verbatim: that
     line is no secret, and redacting it would hide a student's own code from them)."""
-    seen = {line.strip() for text in public for line in split_hidden(text)[0].split("\n")}
+    seen = {line.strip() for text in public for line in split_hidden(text, delimiters)[0].split("\n")}
     return sorted(
         {
             line.strip()
             for source in sources
-            for line in split_hidden(source)[1]
+            for line in split_hidden(source, delimiters)[1]
             if line.strip() and line.strip() not in seen
         }
     )

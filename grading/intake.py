@@ -12,6 +12,7 @@ at ``submitted/<student>/<assignment>/`` first and stages, under ``.grading/subm
 The instructor's submitted/ folder is never modified.
 """
 
+import copy
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -30,8 +31,16 @@ class Intake:
     graded_as_blank: bool = False
 
 
-def stage_submission(course, student):
-    """Stage ``student``'s submission for grading; return what was found wrong with it."""
+def read_release(course):
+    """The released notebook, read once per run and given to every call below (a class of
+    hundreds would otherwise parse it hundreds of times)."""
+    return nbformat.read(course.notebook_path(course.coursedir.release_directory), as_version=4)
+
+
+def stage_submission(course, student, release=None):
+    """Stage ``student``'s submission for grading; return what was found wrong with it.
+    ``release``: the released notebook (``read_release``), read from the course if not given."""
+    release = read_release(course) if release is None else release
     intake = Intake(student)
     source = course.path(course.coursedir.submitted_directory, student)
     dest = course.path(STAGED_SUBMITTED, student)
@@ -62,21 +71,20 @@ def stage_submission(course, student):
                 shutil.copy2(path, os.path.join(dest, name))
 
     if nb is None:
-        stage_blank(course, student, intake.problems)
+        stage_blank(course, student, intake.problems, release)
         intake.graded_as_blank = True
         return intake
     for problem in intake.problems:
         record_event(nb, "notebook", "intake", problem)
-    release = nbformat.read(course.notebook_path(course.coursedir.release_directory), as_version=4)
     for event in scan(nb, release):  # reported for the instructor; the score is the tests' alone
         record_event(nb, event["cell"], event["kind"], event["detail"])
     nbformat.write(nb, os.path.join(dest, expected), version=4)
     return intake
 
 
-def stage_blank(course, student, problems):
+def stage_blank(course, student, problems, release=None):
     """Stage the blank release, with the problems as a note on top, in place of a submission."""
-    nb = blank_stand_in(course.notebook_path(course.coursedir.release_directory), problems)
+    nb = blank_stand_in(read_release(course) if release is None else release, problems)
     for problem in problems:
         record_event(nb, "notebook", "intake", problem)
     nbformat.write(nb, os.path.join(course.path(STAGED_SUBMITTED, student), course.notebook + ".ipynb"))
@@ -125,9 +133,9 @@ def _repair(nb):
     return nbformat.from_dict(normalized)
 
 
-def blank_stand_in(release_path, problems):
-    """The released notebook, with a note on top saying why it stands in for the submission."""
-    nb = nbformat.read(release_path, as_version=4)
+def blank_stand_in(release, problems):
+    """A copy of the released notebook, with a note on top saying why it stands in for the submission."""
+    nb = copy.deepcopy(release)
     note = (
         "**Note from the grader:** your submission could not be graded: "
         + "; ".join(problems)

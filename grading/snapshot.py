@@ -10,6 +10,7 @@ else, so that nbgrader's own preprocessors run unchanged on a worker and never t
 course's gradebook.
 """
 
+import copy
 import os
 import tempfile
 from dataclasses import dataclass
@@ -61,7 +62,8 @@ def take(course, settings=None):
             ) from None
         stored = gradebook.find_notebook(notebook, course.assignment)
         duedate, kernelspec = stored.assignment.duedate, stored.kernelspec
-    config = course.config.copy()
+    # Config.copy() is shallow: merging into it would change the course's own sections.
+    config = copy.deepcopy(course.config)
     if settings is not None:
         config.merge(settings)
     with tempfile.TemporaryDirectory() as scratch:

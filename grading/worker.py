@@ -17,6 +17,7 @@ any machine with this package installed, and a task that dies halfway leaves no 
 (dask runs it again on another worker).
 """
 
+import copy
 import logging
 import os
 import re
@@ -83,6 +84,7 @@ class AssignmentPlugin(WorkerPlugin):
         self.gradebook = os.path.join(self.folder, "gradebook.db")
         with open(self.gradebook, "wb") as handle:
             handle.write(self.snapshot.gradebook)
+        self.release = nbformat.reads(self.snapshot.release_notebook.decode("utf-8"), as_version=4)
         # nbgrader's commands change the working directory and the environment of the whole
         # process: a worker with several threads grades one submission at a time.
         self.lock = threading.Lock()
@@ -113,7 +115,7 @@ def grade_submission(plugin_name, student, files, prior=None, feedback=True):
         warnings.filterwarnings("ignore", category=SAWarning)
         scratch = tempfile.mkdtemp(prefix="submission-", dir=plugin.folder)
         try:
-            outcome = _grade(_scratch_course(plugin, scratch), student, files, prior, feedback)
+            outcome = _grade(_scratch_course(plugin, scratch), plugin.release, student, files, prior, feedback)
         except Exception:  # the grader's own failure: the coordinator gives a row with the reason
             error = traceback.format_exc()
             outcome = Outcome(
@@ -130,7 +132,7 @@ def grade_submission(plugin_name, student, files, prior=None, feedback=True):
 def _scratch_course(plugin, root):
     """A course folder with the release, the assignment's gradebook and the course's settings."""
     snapshot = plugin.snapshot
-    config = snapshot.config.copy()
+    config = copy.deepcopy(snapshot.config)  # the snapshot serves every task on this worker
     config.CourseDirectory.db_url = "sqlite:///" + os.path.join(root, "gradebook.db")
     shutil.copyfile(plugin.gradebook, os.path.join(root, "gradebook.db"))
     course = Course(root, snapshot.assignment, config=config, log=plugin.log)
@@ -144,17 +146,17 @@ def _scratch_course(plugin, root):
     return course
 
 
-def _grade(course, student, files, prior, feedback):
+def _grade(course, release, student, files, prior, feedback):
     if files is not None:  # None: no folder for the assignment (intake says so)
         _write(course.path(course.coursedir.submitted_directory, student), files)
     if prior:
         _seed(course, student, prior)
-    stage_submission(course, student)
+    stage_submission(course, student, release)
     log = []
     graded = _autograde(course, student, log)
     if not graded:
         reason = _last_error_line(log[-1])
-        stage_blank(course, student, [f"nbgrader could not grade it ({reason})"])
+        stage_blank(course, student, [f"nbgrader could not grade it ({reason})"], release)
         graded = _autograde(course, student, log)
     if not graded:
         return Outcome(

@@ -10,7 +10,7 @@ failed checks stay: they say what failed, not how it was tested.
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from ..hidden_tests import hidden_lines, reveals, split_hidden
+from ..hidden_tests import delimiters, hidden_lines, reveals, split_hidden
 
 REDACTED = "[hidden test]"
 
@@ -24,11 +24,12 @@ class RedactHiddenTests(NbGraderPreprocessor):
             notebook = gradebook.find_notebook(info["notebook"], info["assignment"])
             full_sources = {cell.name: cell.source for cell in notebook.source_cells if cell.locked}
             released = [cell.source for cell in notebook.source_cells]  # hidden regions are split off below
-        self.lines = hidden_lines(full_sources.values(), public=released)
+        marks = delimiters(self.config)  # the course's, as generate_assignment cut them
+        self.lines = hidden_lines(full_sources.values(), public=released, delimiters=marks)
         for cell in nb.cells:
             cell_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if cell_id in full_sources:
-                cell.source = split_hidden(full_sources[cell_id])[0]
+                cell.source = split_hidden(full_sources[cell_id], marks)[0]
             if cell.cell_type == "code":
                 cell.outputs = [self._scrub(output) for output in cell.outputs]
         return nb, resources

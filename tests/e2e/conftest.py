@@ -133,10 +133,13 @@ def work():
 def account_env(work):
     """PATH, LANG (and LD_LIBRARY_PATH) of the hub and the accounts. PATH starts with the bin/ of
     a venv with this project's packages that every account can run: the hub's spawner finds
-    jupyterhub-singleuser there, and passes these variables on to the servers (Spawner.env_keep)."""
-    if readable_by_all(sys.executable) and readable_by_all(os.__file__):  # the interpreter, the stdlib
+    jupyterhub-singleuser there, and passes these variables on to the servers (Spawner.env_keep).
+    A checkout in a folder other accounts cannot enter (root's home, a mktemp -d folder) gets
+    a venv of its own outside it, packages and project included."""
+    project = None if readable_by_all(REPO / "grading" / "__init__.py") else REPO
+    if project is None and readable_by_all(sys.executable) and readable_by_all(os.__file__):
         return {"PATH": os.pathsep.join([str(Path(sys.prefix) / "bin"), *SYSTEM_PATH]), "LANG": "C.UTF-8"}
-    bin_folder, libpython = shared_venv(Path(sys.prefix), Path(sys.base_prefix), work / "python")
+    bin_folder, libpython = shared_venv(Path(sys.prefix), Path(sys.base_prefix), work / "python", project)
     return {
         "PATH": os.pathsep.join([str(bin_folder), *SYSTEM_PATH]),
         "LANG": "C.UTF-8",
@@ -159,6 +162,16 @@ def accounts(work):
         for account in made:
             remove_account(account.name)
         remove_groups(new_groups)
+
+
+@pytest.fixture(scope="session")
+def role_configs(work):
+    """deploy/jupyter (a folder per role), or a copy of it that every account can read."""
+    if readable_by_all(Path(DEPLOY) / "jupyter" / "student" / "nbgrader_config.py"):
+        return Path(DEPLOY) / "jupyter"
+    copy = work / "deploy-jupyter"
+    shutil.copytree(Path(DEPLOY) / "jupyter", copy)
+    return copy
 
 
 @pytest.fixture(scope="session")
@@ -189,7 +202,7 @@ def course(accounts):
 
 
 @pytest.fixture(scope="session")
-def hub(work, account_env, accounts, course, exchange, artifacts):
+def hub(work, account_env, role_configs, accounts, course, exchange, artifacts):
     """Start JupyterHub; yield its URL; stop it and every process it started, by PID."""
     state = work / "hub"
     state.mkdir(mode=0o700)
@@ -200,6 +213,7 @@ def hub(work, account_env, accounts, course, exchange, artifacts):
         **account_env,
         **private_dirs(state),
         "E2E_WORK": str(work),
+        "E2E_ROLE_CONFIGS": str(role_configs),
         "E2E_HUB_PORT": str(port),
         "E2E_HUB_API_PORT": str(hub_api_port),
         "E2E_PROXY_API_PORT": str(proxy_api_port),
@@ -255,12 +269,12 @@ def new_page(browser):
 
 
 @pytest.fixture
-def run_as(work, account_env, artifacts):
+def run_as(work, account_env, role_configs, artifacts):
     """``run_as(account, name, *command, cwd=...)``: run a command as the account, in the
     environment the hub gives its server; the output goes to artifacts/<account>-<name>.log."""
 
     def run_as(account, name, *command, cwd, timeout=300):
-        config_path = os.pathsep.join([str(work / "jupyter"), os.path.join(DEPLOY, "jupyter", account.role)])
+        config_path = os.pathsep.join([str(work / "jupyter"), str(role_configs / account.role)])
         env = {**account.environment(), **account_env, "JUPYTER_CONFIG_PATH": config_path}
         log = artifacts / f"{account.name}-{name}.log"
         with open(log, "w") as output:

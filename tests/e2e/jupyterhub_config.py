@@ -26,8 +26,10 @@ deploy_config_path = c.Spawner.environment["JUPYTER_CONFIG_PATH"]
 
 
 def config_path(spawner):
-    """The test's folder (the exchange in WORK, not /srv) first, then the deploy's role folder."""
-    return os.pathsep.join([os.path.join(WORK, "jupyter"), deploy_config_path(spawner)])
+    """The test's folder (the exchange in WORK, not /srv) first, then the deploy's role folder
+    (deploy/jupyter/<role>, or its copy where the accounts cannot read the checkout)."""
+    role = os.path.basename(deploy_config_path(spawner))
+    return os.pathsep.join([os.path.join(WORK, "jupyter"), os.path.join(os.environ["E2E_ROLE_CONFIGS"], role)])
 
 
 def home(spawner):

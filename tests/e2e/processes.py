@@ -95,7 +95,7 @@ def readable_by_all(path):
     return folders_ok and bool(path.stat().st_mode & stat.S_IROTH)
 
 
-def shared_venv(venv, base, folder):
+def shared_venv(venv, base, folder, project=None):
     """A twin of ``venv`` that every account can run; returns (its bin/, its libpython folder).
 
     A venv made with pyenv runs an interpreter under /root, which no other account can reach
@@ -104,6 +104,10 @@ def shared_venv(venv, base, folder):
     ``venv`` (the same packages, Jupyter data and config), and the scripts are copied with the
     twin's python in their #! line. The copy's python finds its libpython through
     LD_LIBRARY_PATH: its built-in search path is the original, under /root.
+
+    With ``project`` (a checkout other accounts cannot enter, which holds ``venv`` and the
+    editable install's package), lib/, share/ and etc/ are copies instead (hard links, bytecode
+    included), and the project's package is copied in place of the editable install's link.
     """
     python = folder / "python"
     shutil.copytree(
@@ -114,7 +118,19 @@ def shared_venv(venv, base, folder):
     bin_folder.mkdir(parents=True)
     (twin / "pyvenv.cfg").write_text(f"home = {python / 'bin'}\ninclude-system-site-packages = false\n")
     for part in ("lib", "share", "etc"):
-        (twin / part).symlink_to(venv / part)
+        if project is None:
+            (twin / part).symlink_to(venv / part)
+        elif (venv / part).is_dir():
+            shutil.copytree(
+                venv / part,
+                twin / part,
+                symlinks=True,
+                copy_function=link_or_copy,
+                ignore=shutil.ignore_patterns("__editable__*"),
+            )
+    if project is not None:
+        (packages,) = (twin / "lib").glob("python*/site-packages")
+        shutil.copytree(project / "grading", packages / "grading", copy_function=link_or_copy)
     interpreter = python / "bin" / Path(os.path.realpath(venv / "bin" / "python")).name
     for name in ("python", "python3", interpreter.name):
         (bin_folder / name).symlink_to(interpreter)

@@ -136,3 +136,27 @@ def test_code_that_reaches_for_the_grader_is_reported_and_staged_unchanged(cours
     [event] = staged_nb.metadata["grading"]["events"]
     assert event["kind"] == "suspicious" and event["cell"] == "softmax" and "globals()" in event["detail"]
     assert cell(staged_nb, "softmax").source == cheat  # reported, never edited: the tests decide the score
+
+
+def test_the_release_is_read_once_for_a_whole_class(course, monkeypatch):
+    """Given the release (as each worker reads it once), intake never opens the file again, and
+    a blank stand-in leaves the given release as it was."""
+    from grading import intake
+
+    given = intake.read_release(course)
+    before = nbformat.writes(given)
+    opened = []
+    real_read = nbformat.read
+    monkeypatch.setattr(
+        intake.nbformat,
+        "read",
+        lambda file, *a, **k: opened.append(str(getattr(file, "name", file))) or real_read(file, *a, **k),
+    )
+    hand_in(course, "ada", {"attention.ipynb": solved()})
+    hand_in(course, "bea", {"attention.ipynb": b"{not json"})
+    hand_in(course, "cy", {"attention.ipynb": solved()})
+    for student in ("ada", "bea", "cy"):
+        stage_submission(course, student, given)
+    assert [Path(path).parts[-3] for path in opened] == ["ada", "bea", "cy"]  # their notebooks, nothing else
+    assert staged(course, "bea").cells[0].source.startswith("**Note from the grader:**")
+    assert nbformat.writes(given) == before

@@ -7,6 +7,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from nbgrader.api import Gradebook
+from traitlets.config import Config
 
 from grading.preprocessors import RedactHiddenTests
 from grading.preprocessors.redact_hidden_tests import REDACTED
@@ -40,12 +41,12 @@ def resources(tmp_path_factory):
     return {"nbgrader": {"db_url": db_url, "assignment": "attention", "notebook": "attention"}}
 
 
-def _fill(db_url):
+def _fill(db_url, test_source=TEST_SOURCE):
     with Gradebook(db_url) as gradebook:
         gradebook.add_assignment("attention")
         gradebook.add_notebook("attention", "attention")
         gradebook.add_source_cell(
-            "test-softmax-sums", "attention", "attention", cell_type="code", locked=True, source=TEST_SOURCE
+            "test-softmax-sums", "attention", "attention", cell_type="code", locked=True, source=test_source
         )
         gradebook.add_source_cell(
             "helpers", "attention", "attention", cell_type="code", locked=True, source="def check_close(a, b): ..."
@@ -96,3 +97,22 @@ def test_printed_and_displayed_hidden_lines_are_replaced_in_every_cell(resources
     (stream, shown) = cells[1].outputs
     assert stream.text == f"checking\n{REDACTED}\nall good\n"
     assert shown.data == {"text/plain": f"{REDACTED}\n42", "image/png": "iVBORw0KGgo="}
+
+
+def test_the_delimiters_are_those_the_course_configures_for_nbgrader(tmp_path, monkeypatch):
+    """A course that marks hidden tests its own way (ClearHiddenTests' delimiters) has them
+    redacted all the same."""
+    monkeypatch.setenv("PATH", os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
+    db_url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    source = f"{VISIBLE}\n# SECRET STARTS\n{HIDDEN}\n# SECRET ENDS"
+    _fill(db_url, source)
+    marks = {"begin_test_delimeter": "SECRET STARTS", "end_test_delimeter": "SECRET ENDS"}
+    config = Config({"ClearHiddenTests": marks})
+    stream = new_output("stream", name="stdout", text=f"{HIDDEN}\n")
+    nb, _ = RedactHiddenTests(config=config).preprocess(
+        new_notebook(cells=[graded("test-softmax-sums", source, [stream])]),
+        {"nbgrader": {"db_url": db_url, "assignment": "attention", "notebook": "attention"}},
+    )
+    (cell,) = nb.cells
+    assert cell.source == VISIBLE
+    assert cell.outputs[0].text == f"{REDACTED}\n"
