@@ -5,6 +5,8 @@ answers graded by hand). A part's title comes from PART_TITLES; a part not liste
 called by its prefix until it is added. The rest of the id is the check's name, in words.
 """
 
+HAND_GRADED = "reflect"  # the part of the written answers, graded in the formgrader
+
 # The one place to name a part: add new parts here (their grade ids need nothing else).
 PART_TITLES = {
     "softmax": "Part 1: softmax",
@@ -17,7 +19,7 @@ PART_TITLES = {
     "tiled": "Part 7.1: tiled attention",
     "gqa": "Part 7.2: grouped-query attention",
     "compute": "Part 7.3: compute and bandwidth",
-    "reflect": "Written answers",
+    HAND_GRADED: "Written answers",
 }
 # Words of grade ids that are not written in lower case.
 WORDS = {"kv": "KV", "gpt2": "GPT-2", "llama": "Llama", "sdpa": "SDPA", "mha": "MHA"}
@@ -28,9 +30,15 @@ def split_grade_id(grade_id):
     pieces = grade_id.split("-")
     if pieces[0] == "test" and len(pieces) > 2:
         return pieces[1], pieces[2:]
-    if pieces[0] == "reflect" and len(pieces) > 1:
-        return "reflect", pieces[1:]
+    if pieces[0] == HAND_GRADED and len(pieces) > 1:
+        return HAND_GRADED, pieces[1:]
     return grade_id, []
+
+
+def part_of(grade_id: str) -> str:
+    """The part a grade cell belongs to: ``test-mha-heads`` -> ``mha``; ``reflect-...`` -> ``reflect``;
+    an id of neither form is its own part."""
+    return split_grade_id(grade_id)[0]
 
 
 def part_title(grade_id):

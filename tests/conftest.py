@@ -29,8 +29,8 @@ from builders import completed, read  # noqa: E402  (after the environment is se
 from bundled_class import write_class  # noqa: E402
 from grading import sandbox  # noqa: E402
 from grading.__main__ import main  # noqa: E402
+from grading.cluster import local_cluster  # noqa: E402
 from grading.course import Course  # noqa: E402
-from grading.pipeline import local_cluster  # noqa: E402
 from grading.release import generate_release  # noqa: E402
 
 # The bundled class is submitted/ with the course's due dates and Canvas roster.

@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 import nbformat
 
 from builders import cell, completed, read, solved_source
+from grading import run
 from grading.course import Course
-from grading.pipeline import ExecutionSettings, generate_release, grade_class, part_of
+from grading.parts import part_of
+from grading.pipeline import ExecutionSettings
+from grading.release import generate_release
 
 SOLUTION = "solution"
 
@@ -72,12 +75,16 @@ def grade(course, mutants, *, workers=None, settings=None, progress=print):
         cell(nb, mutant.cell).source = mutant.code
         _hand_in(course, student, nb)
     settings = settings or ExecutionSettings()
-    results = {
-        r.student: r
-        for r in grade_class(
-            course, students=list(students), workers=workers, settings=settings, feedback=False, progress=progress
-        )
-    }
+    graded = run.grade(
+        course,
+        list(students),
+        workers=workers,
+        settings=settings,
+        feedback=False,
+        class_report=False,
+        progress=progress,
+    )
+    results = {r.student: r for r in graded.results}
     control = results[SOLUTION]
     short = {c: s for c, s in control.cells.items() if c.startswith("test-") and s[0] < s[1]}
     if not control.recorded or short or control.events:
