@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import nbformat
 
 from .course import STAGED_SUBMITTED
-from .events import record_event
+from .events import INTAKE, record_event
 from .tampering import scan
 
 
@@ -66,7 +66,7 @@ def stage_submission(course, student):
         intake.graded_as_blank = True
         return intake
     for problem in intake.problems:
-        record_event(nb, "notebook", "intake", problem)
+        record_event(nb, "notebook", INTAKE, problem)
     release = nbformat.read(course.notebook_path(course.coursedir.release_directory), as_version=4)
     for event in scan(nb, release):  # reported for the instructor; the score is the tests' alone
         record_event(nb, event["cell"], event["kind"], event["detail"])
@@ -78,7 +78,7 @@ def stage_blank(course, student, problems):
     """Stage the blank release, with the problems as a note on top, in place of a submission."""
     nb = blank_stand_in(course.notebook_path(course.coursedir.release_directory), problems)
     for problem in problems:
-        record_event(nb, "notebook", "intake", problem)
+        record_event(nb, "notebook", INTAKE, problem)
     nbformat.write(nb, os.path.join(course.path(STAGED_SUBMITTED, student), course.notebook + ".ipynb"))
 
 

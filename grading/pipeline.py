@@ -35,6 +35,7 @@ from traitlets.config import Config
 from .cluster import dask_client
 from .course import Course
 from .errors import PipelineError
+from .events import GRADER, event
 from .parts import part_of
 from .record import Recorder
 from .results import StudentResult
@@ -181,7 +182,7 @@ def _outcome(future, student):
         return Outcome(
             student,
             error=f"{type(error).__name__}: {error}",
-            events=[{"cell": "notebook", "kind": "grader", "detail": f"not graded: {type(error).__name__}: {error}"}],
+            events=[event("notebook", GRADER, f"not graded: {type(error).__name__}: {error}")],
         )
 
 

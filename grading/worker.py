@@ -38,7 +38,7 @@ from sqlalchemy.exc import SAWarning
 
 from . import sandbox
 from .course import STAGED_SUBMITTED, Course, put_python_scripts_on_path
-from .events import events_of
+from .events import FEEDBACK, GRADER, event, events_of
 from .intake import stage_blank, stage_submission
 from .sandbox import SandboxUnavailable
 
@@ -119,7 +119,7 @@ def grade_submission(plugin_name, student, files, prior=None, feedback=True):
             outcome = Outcome(
                 student,
                 error=error,
-                events=[{"cell": "notebook", "kind": "grader", "detail": error.strip().splitlines()[-1]}],
+                events=[event("notebook", GRADER, error.strip().splitlines()[-1])],
             )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -161,7 +161,7 @@ def _grade(course, student, files, prior, feedback):
             student,
             log="".join(entry.get("log", "") for entry in log),
             error=log[-1].get("error"),
-            events=[{"cell": "notebook", "kind": "grader", "detail": _last_error_line(log[-1])}],
+            events=[event("notebook", GRADER, _last_error_line(log[-1]))],
         )
     autograded = course.path(course.coursedir.autograded_directory, student)
     nb = nbformat.read(os.path.join(autograded, course.notebook + ".ipynb"), as_version=4)
@@ -172,9 +172,7 @@ def _grade(course, student, files, prior, feedback):
         if result["success"]:
             outcome.feedback = _read(course.path(course.coursedir.feedback_directory, student))
         else:
-            outcome.events.append(
-                {"cell": "notebook", "kind": "feedback", "detail": "no feedback: " + _last_error_line(result)}
-            )
+            outcome.events.append(event("notebook", FEEDBACK, "no feedback: " + _last_error_line(result)))
     _read_scores(
         course,
         student,
