@@ -25,7 +25,7 @@ PART_TITLES = {
 WORDS = {"kv": "KV", "gpt2": "GPT-2", "llama": "Llama", "sdpa": "SDPA", "mha": "MHA"}
 
 
-def split_grade_id(grade_id):
+def split_grade_id(grade_id: str) -> tuple[str, list[str]]:
     """(part prefix, words of the rest): ``test-sdpa-fully-masked`` -> ``("sdpa", ["fully", "masked"])``."""
     pieces = grade_id.split("-")
     if pieces[0] == "test" and len(pieces) > 2:
@@ -41,19 +41,19 @@ def part_of(grade_id: str) -> str:
     return split_grade_id(grade_id)[0]
 
 
-def part_title(grade_id):
+def part_title(grade_id: str) -> str:
     """``test-mask-causal`` -> ``Part 2: masks``; an unlisted prefix is its own title."""
     part, _ = split_grade_id(grade_id)
     return PART_TITLES.get(part, part)
 
 
-def check_name(grade_id):
+def check_name(grade_id: str) -> str:
     """What the cell checks, in words: ``test-sdpa-fully-masked`` -> ``fully masked``."""
     _, words = split_grade_id(grade_id)
     return " ".join(WORDS.get(word, word) for word in words) or grade_id
 
 
-def full_name(grade_id):
+def full_name(grade_id: str) -> str:
     """``test-sdpa-fully-masked`` -> ``Part 1, scaled dot-product attention: fully masked``."""
     title = part_title(grade_id).replace(": ", ", ", 1)
     return f"{title}: {check_name(grade_id)}" if split_grade_id(grade_id)[1] else title

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
-from dask.distributed import Client, as_completed
+from dask.distributed import Client, Future, as_completed
 from nbgrader.api import Gradebook
 from nbgrader.plugins import CsvExportPlugin
 from traitlets.config import Config
@@ -124,7 +124,7 @@ def students_to_grade(course: Course, students: list[str] | None = None) -> list
     return list(dict.fromkeys(students))
 
 
-def _set_up(client, plugin):
+def _set_up(client: Client, plugin: AssignmentPlugin) -> None:
     """Give every worker, and every worker that joins later, the assignment."""
     try:
         client.register_plugin(plugin)
@@ -134,13 +134,16 @@ def _set_up(client, plugin):
         ) from error
 
 
-def _graded(client, plugin_name, course, students, recorder, feedback) -> Iterator[Outcome]:
+def _graded(
+    client: Client, plugin_name: str, course: Course, students: list[str], recorder: Recorder, feedback: bool
+) -> Iterator[Outcome]:
     """Outcomes in the order the workers finish. A few submissions per worker thread are in
     flight at any time, so the class is never all in memory and the workers never wait."""
     queue = iter(students)
-    futures, pending = {}, as_completed()
+    futures: dict[Future, str] = {}
+    pending = as_completed()
 
-    def submit(student):
+    def submit(student: str) -> None:
         future = client.submit(
             grade_submission,
             plugin_name,
@@ -162,7 +165,7 @@ def _graded(client, plugin_name, course, students, recorder, feedback) -> Iterat
             submit(student)
 
 
-def _submission_files(course, student):
+def _submission_files(course: Course, student: str) -> dict[str, bytes] | None:
     """The files of the student's submission folder, or None if there is no such folder."""
     folder = course.path(course.coursedir.submitted_directory, student)
     if not os.path.isdir(folder):
@@ -175,7 +178,7 @@ def _submission_files(course, student):
     return files
 
 
-def _outcome(future, student):
+def _outcome(future: Future, student: str) -> Outcome:
     try:
         return future.result()
     except Exception as error:  # the workers running it died, or the connection to them did
@@ -186,7 +189,7 @@ def _outcome(future, student):
         )
 
 
-def _record(course, recorder, outcome):
+def _record(course: Course, recorder: Recorder, outcome: Outcome) -> StudentResult:
     """Files first, then the gradebook: a run killed in between leaves files newer than the
     gradebook's row, which the next run rewrites along with the row."""
     if outcome.log:
@@ -216,7 +219,7 @@ def _record(course, recorder, outcome):
     return result
 
 
-def _replace_folder(folder, files):
+def _replace_folder(folder: str, files: dict[str, tuple[bytes, int]]) -> None:
     """Put ``files`` ({path: (bytes, mode)}) in place of the folder's contents, swapping whole folders."""
     new, old = folder + ".new", folder + ".old"
     for leftover in (new, old):
