@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from builders import cell
+from builders import cell, submit
 from catalogue import PARTS
-from conftest import REPO, report_rows, run_grade_command, submit
+from conftest import REPO, report_rows, run_grade_command
 from grading.cluster import local_cluster
 from grading.course import Course
 from grading.errors import PipelineError
