@@ -78,6 +78,7 @@ give_back = if [ -n "$$SUDO_UID" ] && [ "$$(stat -c %u .)" = "$$SUDO_UID" ]; the
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Without torch, or with BENCH_NO_TORCH=1, the torch figures are null and say so; everything
 # else is measured the same. BENCH_ARGS: see python -m bench -h.

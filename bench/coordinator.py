@@ -1,12 +1,13 @@
 """How far grading scales: the coordinator's seconds per submission, and Amdahl's law from them.
 
 The class is ``copies`` copies of the bundled class (tests/bundled_class.py --copies), graded
-with feedback by grade_class on a cluster started with dask's command line (a scheduler and
-one worker per core, each a process of its own, as on real machines), so that this process
-is the coordinator and nothing else: the dask client, the recording, the files.
+with feedback by grading.run.grade (the grade command's whole run) on a cluster started with
+dask's command line (a scheduler and one worker per core, each a process of its own, as on
+real machines), so that this process is the coordinator and nothing else: the dask client,
+the recording, the files.
 
 * serial_seconds_per_submission: this process's CPU time (getrusage: all its threads, the
-  dask client's included) from the call of grade_class to the end of the grades.csv export,
+  dask client's included) over the whole run, from the release check to the class report,
   divided by the number of submissions. The run's fixed costs are in it, so it is an upper
   bound of what one more submission costs.
 * parallel_seconds_per_submission: the workers' seconds per submission (the mean of the
@@ -20,8 +21,8 @@ import shutil
 import subprocess
 import sys
 
+from grading import run
 from grading.course import Course
-from grading.pipeline import export_grades, grade_class, write_report
 from grading.release import check_release
 from tests.dask_cli import dask_cli_cluster
 
@@ -56,9 +57,7 @@ def measure(workdir, *, copies, rounds, progress=print):
             shutil.copytree(template, folder)
             course = Course(folder)
             start = cpu_seconds()
-            results = grade_class(course, scheduler=address, progress=lambda line: None)
-            export_grades(course, os.path.join(folder, "grades.csv"))
-            write_report(results, os.path.join(folder, "grading-report.json"))
+            results = run.grade(course, scheduler=address, progress=lambda line: None).results
             submissions = len(results)
             serial.append((cpu_seconds() - start) / submissions)
             parallel.append(sum(result.seconds for result in results) / submissions)

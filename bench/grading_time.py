@@ -21,7 +21,8 @@ def main(tree, submissions, workdir):
     import grading
     from builders import completed, read
     from grading.course import Course
-    from grading.pipeline import generate_release, grade_class
+    from grading.pipeline import grade_class
+    from grading.release import generate_release
 
     course_root = os.path.join(workdir, "course")
     os.makedirs(course_root)

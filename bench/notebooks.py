@@ -24,7 +24,8 @@ import nbformat
 from nbclient import NotebookClient
 
 from grading.course import Course
-from grading.pipeline import generate_release, grade_class
+from grading.pipeline import grade_class
+from grading.release import generate_release
 from tests.builders import completed
 
 from .solution import read_notebook

@@ -13,27 +13,17 @@ Examples::
 import argparse
 import os
 import sys
-import time
 import warnings
 
 from sqlalchemy.exc import SAWarning
 
-from . import export
-from .canvas import export_canvas_grades
+from . import export, run
 from .course import ASSIGNMENT, Course
 from .due_dates import import_due_dates
-from .pipeline import (
-    ExecutionSettings,
-    PipelineError,
-    export_grades,
-    generate_release,
-    grade_class,
-    students_to_grade,
-    summarize,
-    write_report,
-)
-from .release import check_release
-from .report import write_class_report
+from .errors import PipelineError
+from .pipeline import ExecutionSettings
+from .release import generate_release
+from .summary import summarize
 
 
 def release(course, args):
@@ -45,38 +35,32 @@ def release(course, args):
 
 def grade(course, args):
     """Grade every submission (or --student) against the committed release."""
-    students = students_to_grade(course, args.students)
-    check_release(course)
-    import_due_dates(course)
     settings = ExecutionSettings(
         timeout=args.timeout,
         budget=args.budget,
         memory_limit=args.memory_limit,
         sandbox=False if args.no_sandbox else None,
     )
-    start = time.monotonic()
-    results = grade_class(course, students=students, workers=args.workers, scheduler=args.scheduler, settings=settings)
-    csv_path = os.path.join(course.root, args.csv)
-    export_grades(course, csv_path)
-    report_json = os.path.join(course.root, "grading-report.json")
-    write_report(results, report_json)
-    canvas, canvas_note = export_canvas_grades(course)
-    report, report_problem = write_class_report(course, report_json)
+    graded = run.grade(
+        course, args.students, workers=args.workers, scheduler=args.scheduler, settings=settings, csv=args.csv
+    )
     print()
-    print("\n".join(summarize(results)))
-    print(f"\ngraded in {time.monotonic() - start:.0f} s")
+    print("\n".join(summarize(graded.results)))
+    print(f"\ngraded in {graded.seconds:.0f} s")
     print(f"  autograded notebooks  {course.coursedir.autograded_directory}/<student>/{args.assignment}/")
     print(f"  feedback (HTML)       {course.coursedir.feedback_directory}/<student>/{args.assignment}/")
-    print(f"  grades                {os.path.relpath(csv_path, course.root)}")
+    print(f"  grades                {os.path.relpath(graded.grades_csv, course.root)}")
+    canvas, canvas_note = graded.canvas_csv, graded.canvas_note
     print(
         f"  grades for Canvas     {os.path.relpath(canvas, course.root) if canvas else 'not written'}"
         + (f": {canvas_note}" if canvas_note else "")
     )
+    report, report_problem = graded.class_report, graded.class_report_problem
     print(
         f"  class report          {os.path.relpath(report, course.root) if report else 'not written: '}"
         + (f"{report_problem} (see .grading/grading.log)" if report_problem else "")
     )
-    print("  per-student details   grading-report.json;  nbgrader's log: .grading/grading.log")
+    print(f"  per-student details   {run.REPORT_JSON};  nbgrader's log: .grading/grading.log")
 
 
 def gib(text):

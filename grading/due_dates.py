@@ -15,7 +15,7 @@ import os
 from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 
-from .pipeline import PipelineError
+from .errors import PipelineError
 
 DUE_DATES = "assignments.csv"
 

@@ -45,7 +45,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Float, Instance, Integer, Unicode, default
 
-from . import remote, sandbox, student_agent
+from . import events, remote, sandbox, student_agent
 from .events import record_event
 from .sandbox import SandboxUnavailable
 
@@ -258,7 +258,7 @@ class GuardedExecute(Execute):
             record_event(
                 nb,
                 "notebook",
-                "unsandboxed",
+                events.UNSANDBOXED,
                 "graded without a sandbox (the instructor turned it off): the student's code ran with "
                 "the grader's privileges",
             )
@@ -312,7 +312,7 @@ class GuardedExecute(Execute):
             self.execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
         except (DeadKernelError, CellTimeoutError) as error:
             if isinstance(error, CellTimeoutError) and self._ran_out_of_time():
-                self._event(index, "timeout", self._timeout_message())
+                self._event(index, events.TIMEOUT, self._timeout_message())
             reason = self._describe(error)
             cell.outputs.append(error_output(type(error).__name__, reason))
             self._recover(index, reason)
@@ -322,7 +322,7 @@ class GuardedExecute(Execute):
 
     def _recover(self, index, reason):
         """Restart the student's kernel and replay its clean cells, or give up on the notebook."""
-        self._event(index, "kernel", reason)
+        self._event(index, events.KERNEL, reason)
         self._restarts += 1
         if self._restarts > self.max_restarts:
             self._lost = f"not run: the kernel had to be restarted {self.max_restarts} times, the grader stopped here"
@@ -333,7 +333,7 @@ class GuardedExecute(Execute):
         self._lost = (
             f"not run: the grader's time budget of {self.budget:g} s for this notebook ran out before this cell"
         )
-        self._event(index, "budget", self._lost)
+        self._event(index, events.BUDGET, self._lost)
 
     async def _async_restart_and_replay(self):
         """Fresh kernel, then re-run the cells that had run cleanly; their outputs are kept as
@@ -369,7 +369,7 @@ class GuardedExecute(Execute):
                 cell.outputs.append(error_output("KernelRestarted", problem))
             self._recover(index, problem)
         if stored.where == BOTH and any(out.output_type == "error" for out in target.outputs):
-            self._event(index, "grader", "a setup cell failed in the grader's test kernel")
+            self._event(index, events.GRADER, "a setup cell failed in the grader's test kernel")
 
     async def _async_run_tests(self, cell, index):
         """Run ``cell`` in the test kernel, the student's kernel answering its requests meanwhile
@@ -382,7 +382,9 @@ class GuardedExecute(Execute):
         except (DeadKernelError, CellTimeoutError) as error:
             # Not the student's doing (their code never runs there): restore both kernels and run
             # the cell again, once per notebook.
-            self._event(index, "grader", f"the test kernel failed ({type(error).__name__}): both kernels restarted")
+            self._event(
+                index, events.GRADER, f"the test kernel failed ({type(error).__name__}): both kernels restarted"
+            )
             failure = error_output(type(error).__name__, "the grader's test kernel failed on this cell")
             if self._test_kernel_restarted:
                 cell.outputs.append(failure)
@@ -471,7 +473,7 @@ class GuardedExecute(Execute):
     def _note_timeout(self, cell, cell_index, execute_reply):
         # After a timeout, nbclient interrupts the kernel and replies with error_on_timeout.
         if self.error_on_timeout and execute_reply["content"].get("ename") == self.error_on_timeout["ename"]:
-            self._event(cell_index, "timeout", self._timeout_message())
+            self._event(cell_index, events.TIMEOUT, self._timeout_message())
 
     def _ran_out_of_time(self):
         return self._cell_timeout is not None and time.monotonic() - self._cell_started >= self._cell_timeout
@@ -497,7 +499,7 @@ class GuardedExecute(Execute):
                     text[: self.max_output_bytes - used]
                     + f"\n[output cut by the grader after {self.max_output_bytes} bytes]\n"
                 )
-                self._event(cell_index, "output", f"output cut after {self.max_output_bytes} bytes")
+                self._event(cell_index, events.OUTPUT, f"output cut after {self.max_output_bytes} bytes")
         elif msg["msg_type"] in ("display_data", "execute_result"):
             count = self._output_sizes.get((parent, "displays"), 0) + 1
             self._output_sizes[(parent, "displays")] = count

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import nbformat
 
 from .course import STAGED_SUBMITTED
-from .events import record_event
+from .events import INTAKE, record_event
 from .tampering import scan
 
 
@@ -75,7 +75,7 @@ def stage_submission(course, student, release=None):
         intake.graded_as_blank = True
         return intake
     for problem in intake.problems:
-        record_event(nb, "notebook", "intake", problem)
+        record_event(nb, "notebook", INTAKE, problem)
     for event in scan(nb, release):  # reported for the instructor; the score is the tests' alone
         record_event(nb, event["cell"], event["kind"], event["detail"])
     nbformat.write(nb, os.path.join(dest, expected), version=4)
@@ -86,7 +86,7 @@ def stage_blank(course, student, problems, release=None):
     """Stage the blank release, with the problems as a note on top, in place of a submission."""
     nb = blank_stand_in(read_release(course) if release is None else release, problems)
     for problem in problems:
-        record_event(nb, "notebook", "intake", problem)
+        record_event(nb, "notebook", INTAKE, problem)
     nbformat.write(nb, os.path.join(course.path(STAGED_SUBMITTED, student), course.notebook + ".ipynb"))
 
 

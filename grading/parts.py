@@ -5,6 +5,8 @@ answers graded by hand). A part's title comes from PART_TITLES; a part not liste
 called by its prefix until it is added. The rest of the id is the check's name, in words.
 """
 
+HAND_GRADED = "reflect"  # the part of the written answers, graded in the formgrader
+
 # The one place to name a part: add new parts here (their grade ids need nothing else).
 PART_TITLES = {
     "softmax": "Part 1: softmax",
@@ -17,35 +19,41 @@ PART_TITLES = {
     "tiled": "Part 7.1: tiled attention",
     "gqa": "Part 7.2: grouped-query attention",
     "compute": "Part 7.3: compute and bandwidth",
-    "reflect": "Written answers",
+    HAND_GRADED: "Written answers",
 }
 # Words of grade ids that are not written in lower case.
 WORDS = {"kv": "KV", "gpt2": "GPT-2", "llama": "Llama", "sdpa": "SDPA", "mha": "MHA"}
 
 
-def split_grade_id(grade_id):
+def split_grade_id(grade_id: str) -> tuple[str, list[str]]:
     """(part prefix, words of the rest): ``test-sdpa-fully-masked`` -> ``("sdpa", ["fully", "masked"])``."""
     pieces = grade_id.split("-")
     if pieces[0] == "test" and len(pieces) > 2:
         return pieces[1], pieces[2:]
-    if pieces[0] == "reflect" and len(pieces) > 1:
-        return "reflect", pieces[1:]
+    if pieces[0] == HAND_GRADED and len(pieces) > 1:
+        return HAND_GRADED, pieces[1:]
     return grade_id, []
 
 
-def part_title(grade_id):
+def part_of(grade_id: str) -> str:
+    """The part a grade cell belongs to: ``test-mha-heads`` -> ``mha``; ``reflect-...`` -> ``reflect``;
+    an id of neither form is its own part."""
+    return split_grade_id(grade_id)[0]
+
+
+def part_title(grade_id: str) -> str:
     """``test-mask-causal`` -> ``Part 2: masks``; an unlisted prefix is its own title."""
     part, _ = split_grade_id(grade_id)
     return PART_TITLES.get(part, part)
 
 
-def check_name(grade_id):
+def check_name(grade_id: str) -> str:
     """What the cell checks, in words: ``test-sdpa-fully-masked`` -> ``fully masked``."""
     _, words = split_grade_id(grade_id)
     return " ".join(WORDS.get(word, word) for word in words) or grade_id
 
 
-def full_name(grade_id):
+def full_name(grade_id: str) -> str:
     """``test-sdpa-fully-masked`` -> ``Part 1, scaled dot-product attention: fully masked``."""
     title = part_title(grade_id).replace(": ", ", ", 1)
     return f"{title}: {check_name(grade_id)}" if split_grade_id(grade_id)[1] else title

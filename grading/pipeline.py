@@ -4,7 +4,7 @@ The steps, in order (each one is nbgrader's own machinery where nbgrader has it)
 
 1. release     grading.release: the committed release/ is what is graded against; the
                gradebook holds its tests (stored from source/ only when source/ still
-               generates that release). Done by the ``grade`` command before this module.
+               generates that release). Done by grading.run before this module.
 2. snapshot    the release, the tests the gradebook stores and the course's configuration,
                read once as plain data and set up on every dask worker (grading.snapshot).
 3. grade       on the workers, in parallel, one task per submission (grading.worker):
@@ -13,84 +13,69 @@ The steps, in order (each one is nbgrader's own machinery where nbgrader has it)
 4. record      here, as results arrive: the files into autograded/ and feedback/, the scores
                into the gradebook through one session with batched commits (grading.record).
                The gradebook has exactly one writer, so no grade is lost to a locked database.
-5. export      nbgrader's CSV export, then a per-part summary and the report.
+5. export      nbgrader's CSV export (export_grades); grading.run writes the other outputs.
 
 A student's problem never stops the run: it becomes events in the report and zeros in the
 gradebook. Only a failure of the pipeline itself (no release, a broken gradebook) raises.
 """
 
-import contextlib
 import itertools
-import json
-import logging
 import os
 import shutil
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 
-from dask.distributed import Client, LocalCluster, as_completed
+from dask.distributed import Client, Future, as_completed
 from nbgrader.api import Gradebook
 from nbgrader.plugins import CsvExportPlugin
 from traitlets.config import Config
 
+from .cluster import dask_client
+from .course import Course
 from .errors import PipelineError
+from .events import GRADER, event
+from .parts import part_of
 from .record import Recorder
-from .release import generate_release
+from .results import StudentResult
 from .snapshot import take
+from .summary import progress_lines
 from .worker import AssignmentPlugin, Outcome, grade_submission
 
 __all__ = [
     "ExecutionSettings",
-    "PipelineError",
-    "StudentResult",
     "export_grades",
-    "generate_release",
     "grade_class",
-    "part_of",
     "students_to_grade",
-    "summarize",
-    "write_report",
 ]
-
-
-@dataclass
-class StudentResult:
-    student: str
-    score: float = 0.0
-    max_score: float = 0.0
-    parts: dict = field(default_factory=dict)  # part -> [score, max]
-    cells: dict = field(default_factory=dict)  # grade id -> [score, max]
-    events: list = field(default_factory=list)
-    seconds: float = 0.0
-    recorded: bool = False
 
 
 @dataclass
 class ExecutionSettings:
     """Limits for running one submission (see GuardedExecute); None keeps the course's configuration."""
 
-    timeout: int = None  # seconds per cell
-    budget: float = None  # seconds per notebook
-    memory_limit: int = None  # bytes per kernel
-    sandbox: bool = None  # False: the student's kernels run unsandboxed (the report says so)
+    timeout: int | None = None  # seconds per cell
+    budget: float | None = None  # seconds per notebook
+    memory_limit: int | None = None  # bytes per kernel
+    sandbox: bool | None = None  # False: the student's kernels run unsandboxed (the report says so)
 
-    def config(self):
+    def config(self) -> Config:
         """These settings as configuration, to merge over the course's."""
         return Config({"GuardedExecute": {name: value for name, value in asdict(self).items() if value is not None}})
 
 
 def grade_class(
-    course,
+    course: Course,
     *,
-    students=None,
-    workers=None,
-    scheduler=None,
-    client=None,
-    settings=None,
-    feedback=True,
-    progress=print,
-):
+    students: list[str] | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Client | None = None,
+    settings: ExecutionSettings | None = None,
+    feedback: bool = True,
+    progress: Callable[[str], object] = print,
+) -> list[StudentResult]:
     """Grade ``students`` (default: every folder under submitted/); return a StudentResult each.
 
     The submissions are graded on ``client``'s dask cluster if given, else on the one whose
@@ -105,13 +90,15 @@ def grade_class(
         progress("no submissions found under submitted/")
         return []
     plugin = AssignmentPlugin(take(course, settings.config()))
-    results, start = {}, time.monotonic()
-    with _dask(client, workers, scheduler) as client, Recorder(course) as recorder:
+    results: dict[str, StudentResult] = {}
+    start = time.monotonic()
+    with dask_client(client, workers, scheduler) as client, Recorder(course) as recorder:
         try:
             _set_up(client, plugin)
             for outcome in _graded(client, plugin.name, course, students, recorder, feedback):
-                results[outcome.student] = _record(course, recorder, outcome)
-                _report_progress(progress, len(results), len(students), results[outcome.student], start, results)
+                result = results[outcome.student] = _record(course, recorder, outcome)
+                for line in progress_lines(len(results), len(students), result, start, results):
+                    progress(line)
         finally:
             client.unregister_worker_plugin(plugin.name)
     return [results[student] for student in students]
@@ -120,7 +107,7 @@ def grade_class(
 # -- steps ----------------------------------------------------------------------------------
 
 
-def students_to_grade(course, students=None):
+def students_to_grade(course: Course, students: list[str] | None = None) -> list[str]:
     """The students asked for, each of whom must have a folder under submitted/ (PipelineError
     if not: a typo must not become a row of zeros); default: all who have one."""
     found = course.students()
@@ -137,37 +124,7 @@ def students_to_grade(course, students=None):
     return list(dict.fromkeys(students))
 
 
-@contextlib.contextmanager
-def local_cluster(workers=None):
-    """A client of a LocalCluster on this machine: ``workers`` single-threaded processes
-    (default: one per core), each grading one submission at a time."""
-    with (
-        LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=0,
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
-
-
-@contextlib.contextmanager
-def _dask(client, workers, scheduler):
-    if client is not None:
-        yield client
-    elif scheduler:
-        with Client(scheduler) as remote:
-            yield remote
-    else:
-        with local_cluster(workers) as local:
-            yield local
-
-
-def _set_up(client, plugin):
+def _set_up(client: Client, plugin: AssignmentPlugin) -> None:
     """Give every worker, and every worker that joins later, the assignment."""
     try:
         client.register_plugin(plugin)
@@ -177,13 +134,16 @@ def _set_up(client, plugin):
         ) from error
 
 
-def _graded(client, plugin_name, course, students, recorder, feedback):
+def _graded(
+    client: Client, plugin_name: str, course: Course, students: list[str], recorder: Recorder, feedback: bool
+) -> Iterator[Outcome]:
     """Outcomes in the order the workers finish. A few submissions per worker thread are in
     flight at any time, so the class is never all in memory and the workers never wait."""
     queue = iter(students)
-    futures, pending = {}, as_completed()
+    futures: dict[Future, str] = {}
+    pending = as_completed()
 
-    def submit(student):
+    def submit(student: str) -> None:
         future = client.submit(
             grade_submission,
             plugin_name,
@@ -205,7 +165,7 @@ def _graded(client, plugin_name, course, students, recorder, feedback):
             submit(student)
 
 
-def _submission_files(course, student):
+def _submission_files(course: Course, student: str) -> dict[str, bytes] | None:
     """The files of the student's submission folder, or None if there is no such folder."""
     folder = course.path(course.coursedir.submitted_directory, student)
     if not os.path.isdir(folder):
@@ -218,18 +178,18 @@ def _submission_files(course, student):
     return files
 
 
-def _outcome(future, student):
+def _outcome(future: Future, student: str) -> Outcome:
     try:
         return future.result()
     except Exception as error:  # the workers running it died, or the connection to them did
         return Outcome(
             student,
             error=f"{type(error).__name__}: {error}",
-            events=[{"cell": "notebook", "kind": "grader", "detail": f"not graded: {type(error).__name__}: {error}"}],
+            events=[event("notebook", GRADER, f"not graded: {type(error).__name__}: {error}")],
         )
 
 
-def _record(course, recorder, outcome):
+def _record(course: Course, recorder: Recorder, outcome: Outcome) -> StudentResult:
     """Files first, then the gradebook: a run killed in between leaves files newer than the
     gradebook's row, which the next run rewrites along with the row."""
     if outcome.log:
@@ -259,7 +219,7 @@ def _record(course, recorder, outcome):
     return result
 
 
-def _replace_folder(folder, files):
+def _replace_folder(folder: str, files: dict[str, tuple[bytes, int]]) -> None:
     """Put ``files`` ({path: (bytes, mode)}) in place of the folder's contents, swapping whole folders."""
     new, old = folder + ".new", folder + ".old"
     for leftover in (new, old):
@@ -277,56 +237,7 @@ def _replace_folder(folder, files):
     shutil.rmtree(old, ignore_errors=True)
 
 
-def export_grades(course, path):
+def export_grades(course: Course, path: str | os.PathLike) -> None:
     """nbgrader's CSV export of the gradebook (one row per student)."""
     with Gradebook(course.db_url, course.coursedir.course_id) as gradebook:
         CsvExportPlugin(to=path).export(gradebook)
-
-
-def part_of(grade_id):
-    """The part a grade cell belongs to: ``test-mha-heads`` -> ``mha``; ``reflect-...`` -> ``reflection``."""
-    pieces = grade_id.split("-")
-    if pieces[0] == "test" and len(pieces) > 2:
-        return pieces[1]
-    return "reflection" if pieces[0] == "reflect" else grade_id
-
-
-# -- reporting ----------------------------------------------------------------------------
-
-
-def _report_progress(progress, done, total, result, start, results):
-    troubled = sum(1 for r in results.values() if r.events)
-    line = (
-        f"[{done:>3}/{total}] {result.student:<24} {result.seconds:5.1f} s"
-        f"   elapsed {time.monotonic() - start:5.0f} s, submissions with problems so far: {troubled}"
-    )
-    progress(line)
-    for event in result.events:
-        progress(f"        ! {event['cell']}: {event['detail']}")
-
-
-def write_report(results, path):
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump([asdict(result) for result in results], handle, indent=1)
-
-
-def summarize(results):
-    """Lines of a per-part summary: mean score and how many students lost points there."""
-    recorded = [r for r in results if r.recorded]
-    lines = [f"{len(recorded)} of {len(results)} submissions graded"]
-    if not recorded:
-        return lines
-    # Parts in the order the notebook has them (the cells' order), the hand-graded one last.
-    parts = sorted(dict.fromkeys(part for r in recorded for part in r.parts), key=lambda part: part == "reflection")
-    lines.append(f"{'part':<12}{'mean':>8}{'max':>6}   lost points")
-    for part in parts:
-        scores = [r.parts[part] for r in recorded if part in r.parts]
-        mean = sum(s for s, _ in scores) / len(scores)
-        lost = sum(1 for s, m in scores if s < m)
-        if part == "reflection":
-            lines.append(f"{part:<12}{mean:8.1f}{scores[0][1]:6.0f}   graded by hand in the formgrader")
-        else:
-            lines.append(f"{part:<12}{mean:8.1f}{scores[0][1]:6.0f}   {lost} of {len(scores)}")
-    total = sum(r.score for r in recorded) / len(recorded)
-    lines.append(f"{'total':<12}{total:8.1f}{recorded[0].max_score:6.0f}")
-    return lines

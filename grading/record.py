@@ -15,9 +15,29 @@ has either their previous row or a complete new one, never half of one.
 """
 
 import time
+from datetime import timedelta
+from typing import TypedDict
 
 from nbgrader.api import Comment, Grade, Gradebook, Student, SubmittedAssignment, SubmittedNotebook
 from sqlalchemy.orm import selectinload
+
+
+class Prior(TypedDict):
+    """What the course's gradebook holds for a student that autograding must respect: the
+    worker's gradebook is seeded with it (Recorder.prior, grading.worker)."""
+
+    extension: timedelta | None
+    grades: dict[str, tuple[float | None, float | None]]  # grade id -> (manual score, extra credit)
+    comments: dict[str, str]  # cell id -> manual comment
+
+
+class StoredGrade(TypedDict):
+    """A grade as the worker's nbgrader stored it (Outcome.grades: grade id -> StoredGrade)."""
+
+    auto_score: float | None
+    needs_manual_grade: bool
+    score: float
+    max_score: float
 
 
 class Recorder:
@@ -55,7 +75,7 @@ class Recorder:
         finally:
             self.gradebook.close()
 
-    def prior(self, student):
+    def prior(self, student: str) -> Prior | None:
         """What the gradebook holds for the student that autograding must respect, or None."""
         submission = self.submissions.get(student)
         if submission is None:
@@ -72,7 +92,7 @@ class Recorder:
             for comment in notebook.comments
             if comment.manual_comment is not None
         }
-        return {"extension": submission.extension, "grades": grades, "comments": comments}
+        return Prior(extension=submission.extension, grades=grades, comments=comments)
 
     def has_row(self, student):
         return student in self.submissions

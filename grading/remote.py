@@ -80,7 +80,7 @@ class Remote:
         return f"<your {type(self).__name__}>"
 
 
-_remote_classes = {}
+_remote_classes: dict[str, type] = {}
 
 
 def _remote_class(type_name):
@@ -90,7 +90,7 @@ def _remote_class(type_name):
     return _remote_classes[type_name]
 
 
-_error_classes = {}
+_error_classes: dict[tuple[str, type], type] = {}
 
 
 def student_exception(reply):

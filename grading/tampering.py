@@ -10,6 +10,8 @@ grading report shows it; scores do not change.
 
 import ast
 
+from .events import SUSPICIOUS, event
+
 # Calls that fetch or rewrite namespaces, code or the interpreter, by the name they are called by.
 CALLS = {
     "globals": "calls globals()",
@@ -129,10 +131,6 @@ def scan(submission, release):
             detail = "; ".join(f"line {number}: {reason}" for number, reason in lines[:6])
             more = f" (and {len(lines) - 6} more)" if len(lines) > 6 else ""
             events.append(
-                {
-                    "cell": where,
-                    "kind": "suspicious",
-                    "detail": f"code that reaches for the grader: {detail}{more}; scores are not changed",
-                }
+                event(where, SUSPICIOUS, f"code that reaches for the grader: {detail}{more}; scores are not changed")
             )
     return events

@@ -30,6 +30,7 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 import nbformat
 from distributed import WorkerPlugin, get_worker
@@ -39,8 +40,9 @@ from sqlalchemy.exc import SAWarning
 
 from . import sandbox
 from .course import STAGED_SUBMITTED, Course, put_python_scripts_on_path
-from .events import events_of
+from .events import FEEDBACK, GRADER, event, events_of
 from .intake import stage_blank, stage_submission
+from .record import Prior, StoredGrade
 from .sandbox import SandboxUnavailable
 
 ATTEMPTS = 2  # a kernel can fail to start when two start at once (port race): try again
@@ -53,8 +55,8 @@ class Outcome:
 
     student: str
     timestamp: datetime | None = None
-    grades: dict = field(default_factory=dict)  # grade id -> auto_score, needs_manual_grade, score, max_score
-    comments: dict = field(default_factory=dict)  # cell id -> auto_comment
+    grades: dict[str, StoredGrade] = field(default_factory=dict)  # grade id -> what nbgrader stored
+    comments: dict[str, str] = field(default_factory=dict)  # cell id -> auto_comment
     late_penalty: float | None = None
     score: float = 0.0
     max_score: float = 0.0
@@ -98,14 +100,16 @@ class AssignmentPlugin(WorkerPlugin):
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def grade_submission(plugin_name, student, files, prior=None, feedback=True):
+def grade_submission(
+    plugin_name: str, student: str, files: dict[str, bytes] | None, prior: Prior | None = None, feedback: bool = True
+) -> Outcome:
     """Grade one student's submission on this worker; never raises for the student's sake.
 
     ``files`` maps paths (relative to the submission folder) to bytes; ``prior`` is what the
     course's gradebook already holds for the student (manual scores, extension: see
     grading.record), so that nbgrader scores, penalises and writes feedback as it would there.
     """
-    plugin = get_worker().plugins[plugin_name]
+    plugin = cast(AssignmentPlugin, get_worker().plugins[plugin_name])
     if not plugin.ready:
         raise RuntimeError(f"the assignment could not be set up on this worker ({get_worker().address}): see its log")
     start = time.monotonic()
@@ -121,7 +125,7 @@ def grade_submission(plugin_name, student, files, prior=None, feedback=True):
             outcome = Outcome(
                 student,
                 error=error,
-                events=[{"cell": "notebook", "kind": "grader", "detail": error.strip().splitlines()[-1]}],
+                events=[event("notebook", GRADER, error.strip().splitlines()[-1])],
             )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -163,7 +167,7 @@ def _grade(course, release, student, files, prior, feedback):
             student,
             log="".join(entry.get("log", "") for entry in log),
             error=log[-1].get("error"),
-            events=[{"cell": "notebook", "kind": "grader", "detail": _last_error_line(log[-1])}],
+            events=[event("notebook", GRADER, _last_error_line(log[-1]))],
         )
     autograded = course.path(course.coursedir.autograded_directory, student)
     nb = nbformat.read(os.path.join(autograded, course.notebook + ".ipynb"), as_version=4)
@@ -174,9 +178,7 @@ def _grade(course, release, student, files, prior, feedback):
         if result["success"]:
             outcome.feedback = _read(course.path(course.coursedir.feedback_directory, student))
         else:
-            outcome.events.append(
-                {"cell": "notebook", "kind": "feedback", "detail": "no feedback: " + _last_error_line(result)}
-            )
+            outcome.events.append(event("notebook", FEEDBACK, "no feedback: " + _last_error_line(result)))
     _read_scores(
         course,
         student,
@@ -197,7 +199,7 @@ def _autograde(course, student, log):
     return False
 
 
-def _seed(course, student, prior):
+def _seed(course: Course, student: str, prior: Prior) -> None:
     """Give the student, in this worker's gradebook, what the course's gradebook holds."""
     with Gradebook(course.db_url, course.coursedir.course_id) as gradebook:
         gradebook.update_or_create_student(student)
@@ -223,12 +225,12 @@ def _read_scores(course, student, outcome, order):
         for notebook in submission.notebooks:
             outcome.late_penalty = notebook.late_submission_penalty
             for grade in notebook.grades:
-                outcome.grades[grade.name] = {
-                    "auto_score": grade.auto_score,
-                    "needs_manual_grade": grade.needs_manual_grade,
-                    "score": grade.score,
-                    "max_score": grade.max_score,
-                }
+                outcome.grades[grade.name] = StoredGrade(
+                    auto_score=grade.auto_score,
+                    needs_manual_grade=grade.needs_manual_grade,
+                    score=grade.score,
+                    max_score=grade.max_score,
+                )
             for comment in notebook.comments:
                 outcome.comments[comment.name] = comment.auto_comment
     position = {name: index for index, name in enumerate(order)}

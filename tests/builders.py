@@ -1,4 +1,5 @@
-"""Build student submissions from the release and the solution, for tests and the bundled class.
+"""Build courses and student submissions from the release and the solution, for the tests,
+the bundled class and the mutation runner: the one place that makes a course for them.
 
 A completed submission is the released notebook with each solution cell filled in from
 source/ (solution markers removed), as a student who solved everything would hand in.
@@ -8,9 +9,16 @@ Edits turn it into a buggy, alternative or hostile submission.
 import copy
 import io
 import re
+import shutil
 import tokenize
+from pathlib import Path
 
 import nbformat
+
+from grading.course import Course
+from grading.release import generate_release
+
+REPO = Path(__file__).resolve().parents[1]
 
 _SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n(.*?)^[ \t]*### END SOLUTION\n?", re.M | re.S)
 
@@ -119,3 +127,22 @@ def disguised(nb, cell_ids, names, comment):
         source = reversed_definitions(without_comments(rename(cell(nb, cell_id).source, names)))
         cell(nb, cell_id).source = f"# {comment.format(cell_id)}\n{source}"
     return nb
+
+
+def build_course(root):
+    """A course directory like the repository's (config and source/), with a fresh release/."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    shutil.copytree(REPO / "source", root / "source")
+    course = Course(root)
+    generate_release(course)
+    return course
+
+
+def submit(course, student, nb):
+    """Hand ``nb`` in as ``student``'s submission; return its folder."""
+    folder = Path(course.path(course.coursedir.submitted_directory, student))
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / f"{course.notebook}.ipynb")
+    return folder

@@ -12,7 +12,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from jupyter_isolation import isolate
@@ -25,13 +24,12 @@ _JUPYTER_HOME = Path(tempfile.mkdtemp(prefix="attention-tests-jupyter-"))
 isolate(_JUPYTER_HOME)
 
 
-from builders import completed, read  # noqa: E402  (after the environment is set)
+from builders import build_course, completed, read  # noqa: E402  (after the environment is set)
 from bundled_class import write_class  # noqa: E402
 from grading import sandbox  # noqa: E402
 from grading.__main__ import main  # noqa: E402
+from grading.cluster import local_cluster  # noqa: E402
 from grading.course import Course  # noqa: E402
-from grading.pipeline import local_cluster  # noqa: E402
-from grading.release import generate_release  # noqa: E402
 
 # The bundled class is submitted/ with the course's due dates and Canvas roster.
 COURSE_FILES = ("assignments.csv", "roster.csv")
@@ -70,17 +68,6 @@ def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_JUPYTER_HOME, ignore_errors=True)
 
 
-def build_course(root):
-    """A course directory like the repository's (config and source/), with a fresh release/."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "nbgrader_config.py", root)
-    shutil.copytree(REPO / "source", root / "source")
-    course = Course(root)
-    generate_release(course)
-    return course
-
-
 def run_grade_command(course, *arguments):
     """`python -m grading grade` in this process; returns what it printed."""
     out = io.StringIO()
@@ -113,13 +100,6 @@ def run_module14(folder, *checks):
 def passed(run):
     """The checks a run of tests/module14.py reports as passed, in order."""
     return [line.split(":")[0].removeprefix("ok  ") for line in run.stdout.splitlines() if line.startswith("ok  ")]
-
-
-def submit(course, student, nb):
-    folder = Path(course.path(course.coursedir.submitted_directory, student))
-    folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, folder / f"{course.notebook}.ipynb")
-    return folder
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,10 @@ import copy
 
 import pytest
 
+from builders import submit
 from catalogue import ALTERNATIVES, BUGS, CASES, CHEATS, PARTS, REACHES_FOR_THE_GRADER
-from conftest import submit
-from grading.pipeline import grade_class, part_of
+from grading.parts import part_of
+from grading.pipeline import grade_class
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from conftest import MODULE14_CHECKS, copy_course, passed, report_rows, run_grad
 from grading.__main__ import main
 from grading.export import export
 from grading.hidden_tests import hidden_lines
+from grading.parts import PART_TITLES
 
 MANUAL = "reflect-kv-cache-tradeoff"  # given a manual grade by the regrade test
 
@@ -209,22 +210,6 @@ def test_a_student_without_a_submission_folder_is_an_error_not_a_row(bundled, tm
         assert "zoe_not_enrolled" not in {student.id for student in gradebook.students}
 
 
-# The parts of the bundled class as the feedback titles them (grading.parts.PART_TITLES).
-TITLES = {
-    "softmax": "Part 1: softmax",
-    "sdpa": "Part 1: scaled dot-product attention",
-    "mask": "Part 2: masks",
-    "heads": "Part 3: what attention can learn",
-    "mha": "Part 4: multi-head attention",
-    "kvcache": "Part 5: KV cache",
-    "memory": "Part 6: memory",
-    "tiled": "Part 7.1: tiled attention",
-    "gqa": "Part 7.2: grouped-query attention",
-    "compute": "Part 7.3: compute and bandwidth",
-    "reflection": "Written answers",
-}
-
-
 def feedback_page(course, student):
     """(the summary above the notebook, the notebook's cells) of a student's feedback, as text."""
     page = (Path(course.root) / "feedback" / student / "attention" / "attention.html").read_text()
@@ -248,7 +233,7 @@ def test_feedback_starts_with_each_failed_check_and_its_message(bundled):
     ]
     assert len(failed) == 5, failed
     assert f"To fix: {len(failed)} checks failed." in top
-    to_fix = top.split("To fix:", 1)[1].split(TITLES["softmax"], 1)[0]
+    to_fix = top.split("To fix:", 1)[1].split(PART_TITLES["softmax"], 1)[0]
     for name, message in [
         ("Part 1, scaled dot-product attention: mask (0 / 3)", "weights of blocked keys (mask False): 3 of 9 values"),
         ("Part 1, scaled dot-product attention: fully masked (0 / 2)", "weights of the query whose keys are all"),
@@ -291,8 +276,8 @@ def test_feedback_gives_each_part_its_subtotal_and_names_its_checks(bundled, stu
     rows = report_rows(course)  # the regrade test may have given a written answer points since
     top, _ = feedback_page(course, student)
     parts = rows[student]["parts"]
-    assert set(parts) == set(TITLES)
-    subtotals = [f"{TITLES[part]} {score:g} / {points:g}" for part, (score, points) in parts.items()]
+    assert set(parts) == set(PART_TITLES)
+    subtotals = [f"{PART_TITLES[part]} {score:g} / {points:g}" for part, (score, points) in parts.items()]
     positions = [top.index(subtotal) for subtotal in subtotals]
     assert positions == sorted(positions)  # in the notebook's order
     assert "worked example 2 / 2" in top and "padding errors" in top and "KV cache tradeoff" in top

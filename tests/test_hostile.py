@@ -21,12 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from builders import cell
+from builders import cell, submit
 from catalogue import PARTS
-from conftest import REPO, report_rows, run_grade_command, submit
+from conftest import REPO, report_rows, run_grade_command
+from grading.cluster import local_cluster
 from grading.course import Course
+from grading.errors import PipelineError
 from grading.hidden_tests import hidden_lines, strip_ansi
-from grading.pipeline import PipelineError, export_grades, grade_class, local_cluster
+from grading.pipeline import export_grades, grade_class
 from hostile import ATTACKS, MARK
 
 RUN_TIMEOUT = 30 * 60  # seconds: far beyond what the class needs; a stalled run fails here

@@ -16,9 +16,8 @@ import nbformat
 import pytest
 from nbgrader.converters import Autograde
 
-from builders import cell, grade_id
+from builders import cell, grade_id, submit
 from catalogue import PARTS
-from conftest import submit
 from grading import execute
 from grading.course import STAGED_SUBMITTED
 from grading.intake import stage_submission

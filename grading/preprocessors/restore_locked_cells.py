@@ -23,7 +23,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from ..events import record_event
+from ..events import EDITED, METADATA, RESTORED, record_event
 
 
 def grade_id(cell):
@@ -53,9 +53,7 @@ class RestoreLockedCells(NbGraderPreprocessor):
         for cell in nb.cells:
             cell_id = grade_id(cell)
             if "nbgrader" in cell.metadata and cell_id not in reference:
-                record_event(
-                    nb, cell_id or "?", "metadata", f"unknown grade id {cell_id!r}: treated as an ordinary cell"
-                )
+                record_event(nb, cell_id or "?", METADATA, f"unknown grade id {cell_id!r}: treated as an ordinary cell")
                 del cell.metadata["nbgrader"]
             elif cell_id in reference:
                 self._reset_metadata(nb, cell, reference[cell_id])
@@ -65,7 +63,7 @@ class RestoreLockedCells(NbGraderPreprocessor):
             cell_id = grade_id(cell)
             if cell_id in protected and cell_id not in present:
                 self._insert_after_previous(nb, template.cells[:position], copy.deepcopy(cell))
-                record_event(nb, cell_id, "restored", "cell missing from the submission: restored from the release")
+                record_event(nb, cell_id, RESTORED, "cell missing from the submission: restored from the release")
                 present.add(cell_id)
         return nb, resources
 
@@ -79,7 +77,7 @@ class RestoreLockedCells(NbGraderPreprocessor):
             record_event(
                 nb,
                 grade_id(reference),
-                "metadata",
+                METADATA,
                 "nbgrader metadata changed (" + ", ".join(changed) + "): reset to the release's",
             )
             cell.metadata["nbgrader"] = copy.deepcopy(expected)
@@ -87,11 +85,11 @@ class RestoreLockedCells(NbGraderPreprocessor):
             record_event(
                 nb,
                 grade_id(reference),
-                "metadata",
+                METADATA,
                 f"cell type changed to {cell.cell_type}: reset to {reference.cell_type}",
             )
         elif utils.is_locked(reference) and cell.source != reference.source:
-            record_event(nb, grade_id(reference), "edited", "locked cell edited: its original source is graded")
+            record_event(nb, grade_id(reference), EDITED, "locked cell edited: its original source is graded")
 
     def _insert_after_previous(self, nb, earlier_template_cells, cell):
         if cell.get("id") in {c.get("id") for c in nb.cells}:  # the student's copy kept the id

@@ -8,7 +8,6 @@
   solution cells as graded.
 """
 
-import json
 import os
 import re
 from collections import defaultdict
@@ -17,7 +16,8 @@ from dataclasses import dataclass, field
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from ..pipeline import part_of
+from ..parts import part_of
+from ..results import StudentResult, read_report
 
 
 @dataclass
@@ -75,8 +75,7 @@ class ClassData:
 
 def load(course, report_path):
     """Everything the class report needs about the course's assignment."""
-    with open(report_path, encoding="utf-8") as handle:
-        rows = json.load(handle)
+    rows = read_report(report_path)
     release = nbformat.read(course.notebook_path(course.coursedir.release_directory), as_version=4)
     cells = [
         GradedCell(
@@ -118,22 +117,22 @@ def load(course, report_path):
     return data
 
 
-def _student(row, gradebook, assignment):
+def _student(result: StudentResult, gradebook, assignment):
     student = Student(
-        row["student"],
-        row["recorded"],
-        row["score"],
+        result.student,
+        result.recorded,
+        result.score,
         0.0,
-        row["max_score"],
-        row["cells"],
-        row["parts"],
-        row["events"],
-        row["seconds"],
+        result.max_score,
+        result.cells,
+        result.parts,
+        result.events,
+        result.seconds,
     )
-    if not row["recorded"]:
+    if not result.recorded:
         return student
     try:
-        submission = gradebook.find_submission(assignment, row["student"])
+        submission = gradebook.find_submission(assignment, result.student)
     except MissingEntry:
         return student
     student.penalty = submission.late_submission_penalty or 0.0

@@ -32,9 +32,9 @@ MAX_OUTPUT = 20_000  # characters of a call's printed output passed on to the te
 MAX_TEXT = 4_000  # characters of an error message or traceback
 
 _state = {"connection": None, "seq": 0}
-_handles = {}  # handle id -> object, kept alive while the test process may refer to it
-_ids = {}  # id(object) -> handle id
-_swapped = []  # (owner, name, what was there, or _ABSENT) while a stand-in replaces it
+_handles: dict[int, object] = {}  # handle id -> object, kept alive while the test process may refer to it
+_ids: dict[int, int] = {}  # id(object) -> handle id
+_swapped: list[tuple] = []  # (owner, name, what was there, or _ABSENT) while a stand-in replaces it
 _ABSENT = object()
 
 

@@ -67,7 +67,9 @@ def main(argv=None):
 
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's gradebook, as in python -m grading
 
-    from .grade import make_course, solution_code
+    from builders import build_course
+
+    from .grade import solution_code
     from .operators import generate
     from .report import build, write
     from .reviewed import REVIEWED
@@ -91,7 +93,7 @@ def main(argv=None):
             f"{len(mutants)} mutants to grade ({len(generated.invalid)} invalid, "
             f"{sum(generated.duplicates.values())} duplicates dropped)"
         )
-        course = make_course(os.path.join(scratch, "course"), REPO)
+        course = build_course(os.path.join(scratch, "course"))
         outcomes, seconds = run(
             course,
             mutants,

@@ -6,15 +6,12 @@ must earn every autograded point or nothing can be judged.
 """
 
 import copy
-import os
-import shutil
 from dataclasses import dataclass, field
 
-import nbformat
-
-from builders import cell, completed, read, solved_source
-from grading.course import Course
-from grading.pipeline import ExecutionSettings, generate_release, grade_class, part_of
+from builders import cell, completed, read, solved_source, submit
+from grading import run
+from grading.parts import part_of
+from grading.pipeline import ExecutionSettings
 
 SOLUTION = "solution"
 
@@ -49,35 +46,29 @@ def solution_code(source_nb):
     return prelude, cells
 
 
-def make_course(root, repo):
-    """A course under ``root`` with the repository's config and source/, and a fresh release."""
-    os.makedirs(root, exist_ok=True)
-    shutil.copy(os.path.join(repo, "nbgrader_config.py"), root)
-    shutil.copytree(os.path.join(repo, "source"), os.path.join(root, "source"))
-    course = Course(root)
-    generate_release(course)
-    return course
-
-
 def grade(course, mutants, *, workers=None, settings=None, progress=print):
     """{mutant id: Graded}, after grading every mutant and the solution in one pipeline run."""
     release = read(course.notebook_path(course.coursedir.release_directory))
     solution = completed(release, read(course.notebook_path(course.coursedir.source_directory)))
     students = {SOLUTION: None}
-    _hand_in(course, SOLUTION, solution)
+    submit(course, SOLUTION, solution)
     for index, mutant in enumerate(mutants):
         student = f"mutant{index:04d}"
         students[student] = mutant
         nb = copy.deepcopy(solution)
         cell(nb, mutant.cell).source = mutant.code
-        _hand_in(course, student, nb)
+        submit(course, student, nb)
     settings = settings or ExecutionSettings()
-    results = {
-        r.student: r
-        for r in grade_class(
-            course, students=list(students), workers=workers, settings=settings, feedback=False, progress=progress
-        )
-    }
+    graded = run.grade(
+        course,
+        list(students),
+        workers=workers,
+        settings=settings,
+        feedback=False,
+        class_report=False,
+        progress=progress,
+    )
+    results = {r.student: r for r in graded.results}
     control = results[SOLUTION]
     short = {c: s for c, s in control.cells.items() if c.startswith("test-") and s[0] < s[1]}
     if not control.recorded or short or control.events:
@@ -86,12 +77,6 @@ def grade(course, mutants, *, workers=None, settings=None, progress=print):
             f"lost {short}, events {control.events}"
         )
     return {mutant.id: _graded(results[student]) for student, mutant in students.items() if mutant is not None}
-
-
-def _hand_in(course, student, nb):
-    folder = course.path(course.coursedir.submitted_directory, student)
-    os.makedirs(folder, exist_ok=True)
-    nbformat.write(nb, os.path.join(folder, course.notebook + ".ipynb"))
 
 
 def _graded(result):

@@ -5,7 +5,9 @@ import json
 
 import pytest
 
-from grading.pipeline import StudentResult, part_of, summarize, write_report
+from grading.parts import HAND_GRADED, part_of
+from grading.results import StudentResult, read_report, write_report
+from grading.summary import summarize
 
 
 @pytest.mark.parametrize(
@@ -14,7 +16,7 @@ from grading.pipeline import StudentResult, part_of, summarize, write_report
         ("test-softmax-rows-sum-to-one", "softmax"),
         ("test-mha-heads", "mha"),
         ("test-gqa-shares-kv-heads", "gqa"),  # a part the grader has never heard of
-        ("reflect-kv-cache-tradeoff", "reflection"),
+        ("reflect-kv-cache-tradeoff", HAND_GRADED),
         ("test-softmax", "test-softmax"),  # no part named: the cell is its own part
         ("setup-imports", "setup-imports"),
     ],
@@ -24,7 +26,7 @@ def test_part_of_reads_the_part_from_the_grade_id(grade_id, part):
 
 
 def result(student, parts, events=(), recorded=True):
-    cells = {f"test-{part}-x": list(score) for part, score in parts.items() if part != "reflection"}
+    cells = {f"test-{part}-x": list(score) for part, score in parts.items() if part != HAND_GRADED}
     return StudentResult(
         student,
         score=sum(s for s, _ in parts.values()),
@@ -39,19 +41,19 @@ def result(student, parts, events=(), recorded=True):
 
 def test_summary_gives_each_part_its_mean_and_who_lost_points_in_the_course_order():
     results = [
-        result("ada", {"softmax": (6, 6), "mha": (10, 12), "zeta": (2, 2), "reflection": (0, 10)}),
-        result("ben", {"softmax": (3, 6), "mha": (12, 12), "zeta": (1, 2), "reflection": (0, 10)}),
+        result("ada", {"softmax": (6, 6), "mha": (10, 12), "zeta": (2, 2), HAND_GRADED: (0, 10)}),
+        result("ben", {"softmax": (3, 6), "mha": (12, 12), "zeta": (1, 2), HAND_GRADED: (0, 10)}),
         result("cara", {}, recorded=False),
     ]
     lines = summarize(results)
     assert lines[0] == "2 of 3 submissions graded"
     rows = {line.split()[0]: line.split() for line in lines[2:]}
     assert list(rows)[:2] == ["softmax", "mha"] and list(rows)[-1] == "total"  # the course's order
-    assert set(rows) == {"softmax", "mha", "zeta", "reflection", "total"}  # a part the grader does not know too
+    assert set(rows) == {"softmax", "mha", "zeta", HAND_GRADED, "total"}  # a part the grader does not know too
     assert rows["softmax"][1:] == ["4.5", "6", "1", "of", "2"]
     assert rows["mha"][1:] == ["11.0", "12", "1", "of", "2"]
     assert rows["zeta"][1:] == ["1.5", "2", "1", "of", "2"]
-    assert rows["reflection"][1:] == ["0.0", "10", "graded", "by", "hand", "in", "the", "formgrader"]
+    assert rows[HAND_GRADED][1:] == ["0.0", "10", "graded", "by", "hand", "in", "the", "formgrader"]
     assert rows["total"][1:] == ["17.0", "30"]
 
 
@@ -67,5 +69,19 @@ def test_report_keeps_every_field_of_every_student(tmp_path):
     ]
     path = tmp_path / "grading-report.json"
     write_report(results, path)
-    rows = json.loads(path.read_text(encoding="utf-8"))
-    assert [StudentResult(**row) for row in rows] == results
+    assert read_report(path) == results
+    assert [row["student"] for row in json.loads(path.read_text(encoding="utf-8"))] == ["ada", "zoë", "cara"]
+
+
+def test_a_result_survives_its_json_round_trip_with_every_field_set():
+    graded = StudentResult(
+        "ada",
+        score=12.5,
+        max_score=20.0,
+        parts={"softmax": [6.0, 6.0], HAND_GRADED: [0.0, 10.0]},
+        cells={"test-softmax-x": [6.0, 6.0]},
+        events=[{"cell": "test-softmax-x", "kind": "timeout", "detail": "30 s"}],
+        seconds=4.2,
+        recorded=True,
+    )
+    assert StudentResult.from_json(json.loads(json.dumps(graded.to_json()))) == graded
