@@ -19,7 +19,8 @@ import dask
 import pytest
 from dask.distributed import Client
 
-from conftest import REPO, report_rows, run_grade_command, submit
+from builders import submit
+from conftest import REPO, report_rows, run_grade_command
 from dask_cli import DASK, stop, wait_for
 
 pytestmark = pytest.mark.skipif(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import grading.__main__ as command
+import grading.run as command
 from grading.__main__ import main, parse_args
 from grading.errors import PipelineError
 
