@@ -1933,10 +1933,11 @@ passed("prefill and chunked decoding match the full causal pass")
 # programs on a shared machine can only add time, never remove it, so the minimum is the cleanest
 # view of what the step itself costs.
 #
-# The time axes are logarithmic: equal heights are equal ratios, so the cached steps, a hundred
-# times faster, stay visible. Look at the shape of the curves. Without the cache, step `t` projects `t` tokens and builds a
-# `t x t` score matrix, so its cost grows with `t`; with the cache it projects one token and
-# attends one query to `t` keys, which stays nearly flat at this size. Over `T` steps that is
+# The time axes are logarithmic: equal heights are equal ratios, so the cached steps, far faster,
+# do not vanish into the bottom of the plot. Look at the shape of the curves. Without the cache,
+# step `t` projects `t` tokens and builds a `t x t` score matrix, so its cost grows with `t`; with
+# the cache it projects one token and attends one query to `t` keys, which stays nearly flat at
+# this size. Over `T` steps that is
 # `O(T^2 d^2 + T^3 d)` without the cache against `O(T d^2 + T^2 d)` with it.
 
 # %% nbgrader={"grade": false, "grade_id": "demo-decode-timing", "locked": true, "schema_version": 3, "solution": false}
