@@ -80,6 +80,7 @@ c.CanvasExportPlugin.assignment_columns = {"attention": "Module 13: Attention"}
 # The class report's similar-solution flags (see grading/report/similarity.py): the defaults.
 c.ClassReport.similarity_threshold = 0.5
 c.ClassReport.common_share = 0.25
+c.ClassReport.solution_threshold = 0.8  # a copy of the instructor's solution (source/)
 
 # generate_feedback: no line of a hidden test reaches a student, not even in a traceback, nor
 # a frame of the grader's own checks. The page starts with every failed check and its message,

@@ -123,3 +123,13 @@ def test_a_report_that_cannot_be_written_costs_no_grade(bundled, tmp_path):
     assert path is None and "similarity_threshold" in why
     assert not (tmp_path / "out.html").exists()
     assert (Path(course.root) / "grades.csv").read_bytes() == grades
+
+
+def test_copies_of_the_instructors_solution_are_flagged_and_own_work_is_not(page):
+    """Most of the bundled class is the reference solution with a bug or two: each of them is a
+    copy of the instructor's solution, while the student who wrote their own, and the one who
+    copied that student, are not."""
+    copies = page.values("copy")
+    assert "ada_complete" in copies and "dev_buggy_masks" in copies, copies
+    assert not {"kim_own_solution", "lou_copied_late", "cara_blank"} & set(copies), copies
+    assert re.search(r"100%.*14 of 14", page.text_of("copy", "ada_complete"), re.S), page.text_of("copy", "ada_complete")

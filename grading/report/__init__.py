@@ -1,8 +1,8 @@
 """The instructor's view of a class: ``class-report.html``, written next to grades.csv.
 
 One self-contained page (figures inlined, no network): the score distribution, mastery by part,
-what each test cell caught and why, the problems met, late submissions, similar solutions and
-the seconds each submission took. Built only from what grading leaves behind (see data.py), so
+what each test cell caught and why, the problems met, late submissions, similar solutions,
+copies of the instructor's solution and the seconds each submission took. Built only from what grading leaves behind (see data.py), so
 it can be rewritten at any time, and a failure to write it never touches a grade.
 """
 
@@ -31,6 +31,10 @@ class ClassReport(LoggingConfigurable):
     min_shared = Integer(8, help="A flagged pair shares at least this many fingerprints (a few lines of code).").tag(
         config=True
     )
+    solution_threshold = Float(
+        0.8,
+        help="Flag a student whose own code is at least this similar (0 to 1) to the instructor's solution in source/.",
+    ).tag(config=True)
 
     def write(self, course, report_path, out_path):
         class_data = data.load(course, report_path)
@@ -41,7 +45,18 @@ class ClassReport(LoggingConfigurable):
             common_share=self.common_share,
             min_shared=self.min_shared,
         )
-        html = render.render(class_data, comparison)
+        copies = (
+            None
+            if class_data.instructor_solutions is None
+            else similarity.copies_of_solution(
+                class_data.solutions,
+                class_data.release_solutions,
+                class_data.instructor_solutions,
+                threshold=self.solution_threshold,
+                min_shared=self.min_shared,
+            )
+        )
+        html = render.render(class_data, comparison, copies)
         with open(out_path, "w", encoding="utf-8") as handle:
             handle.write(html)
         return comparison

@@ -4,6 +4,7 @@
 * the gradebook: due date, submission times, late penalties, manual grades still to give;
 * ``release/``: the graded cells in notebook order, their points, which are graded by hand,
   and the solution cells as released (the stubs every student starts from);
+* ``source/``: the instructor's own solution, when the course has it;
 * ``autograded/<student>/``: the error output of each failed test cell, and the student's
   solution cells as graded.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from ..parts import part_of
+from ..parts import part_of, part_title
 from ..results import StudentResult, read_report
 
 
@@ -62,12 +63,18 @@ class ClassData:
     failures: dict  # grade id -> [Failure]
     solutions: dict  # student -> {solution cell id: source as graded}
     release_solutions: dict  # solution cell id -> source as released
+    instructor_solutions: dict = None  # solution cell id -> the instructor's code; None without source/
     duedate: object = None
 
     @property
     def parts(self):
         """Parts in notebook order (from the grade ids, so new parts appear by themselves)."""
         return list(dict.fromkeys(cell.part for cell in self.cells))
+
+    @property
+    def part_titles(self):
+        """Part -> the title students read for it (grading/parts.py)."""
+        return {cell.part: part_title(cell.grade_id) for cell in self.cells}
 
     def manual_parts(self):
         return [part for part in self.parts if all(c.manual for c in self.cells if c.part == part)]
@@ -93,6 +100,7 @@ def load(course, report_path):
         {},
         {_nbgrader(cell)["grade_id"]: cell.source for cell in release.cells if _is_solution_code(cell)},
     )
+    data.instructor_solutions = _instructor_solutions(course, solution_ids)
     with Gradebook(course.db_url, course.coursedir.course_id) as gradebook:
         try:
             data.duedate = gradebook.find_assignment(course.assignment).duedate
@@ -115,6 +123,19 @@ def load(course, report_path):
                 Failure(student.name, failure_message(by_id[graded_cell.grade_id]))
             )
     return data
+
+
+_SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
+
+
+def _instructor_solutions(course, solution_ids):
+    """{cell id: source} of the solution cells in source/, markers removed (None without source/)."""
+    path = course.notebook_path(course.coursedir.source_directory)
+    if not os.path.exists(path):
+        return None
+    source = nbformat.read(path, as_version=4)
+    by_id = {_nbgrader(cell).get("grade_id"): cell for cell in source.cells if _is_solution_code(cell)}
+    return {cell_id: _SOLUTION_MARKER.sub("", by_id[cell_id].source) for cell_id in solution_ids if cell_id in by_id}
 
 
 def _student(result: StudentResult, gradebook, assignment):

@@ -20,20 +20,26 @@ def _data_url(fig):
 
 
 def score_distribution(scores, max_score):
-    """Histogram of the students' scores, with the class mean marked."""
+    """Histogram of the students' scores, with the class mean and median marked."""
     fig, ax = plt.subplots(figsize=(6.4, 2.8))
     bins = np.linspace(0, max_score, 12) if max_score > 0 else 10
     ax.hist(scores, bins=bins, color="#4c72b0", edgecolor="white")
     if scores:
-        mean = float(np.mean(scores))
-        ax.axvline(mean, color="#c44e52", linestyle="--", linewidth=1.5)
-        ax.annotate(
-            f"mean {mean:.1f}",
-            (mean, ax.get_ylim()[1] * 0.92),
-            xytext=(4, 0),
-            textcoords="offset points",
-            color="#c44e52",
-        )
+        mean, median = float(np.mean(scores)), float(np.median(scores))
+        # The label of the line further right goes to its right, the other's to its left: no overlap.
+        for value, name, color, style, height in sorted(
+            [(mean, "mean", "#c44e52", "--", 0.92), (median, "median", "#2a7a3b", ":", 0.78)]
+        ):
+            right = value == max(mean, median)
+            ax.axvline(value, color=color, linestyle=style, linewidth=1.5)
+            ax.annotate(
+                f"{name} {value:.1f}",
+                (value, ax.get_ylim()[1] * height),
+                xytext=(4 if right else -4, 0),
+                textcoords="offset points",
+                ha="left" if right else "right",
+                color=color,
+            )
     ax.set_xlim(0, max(max_score, 1))
     ax.set_xlabel(f"score (of {max_score:g})")
     ax.set_ylabel("students")

@@ -14,18 +14,19 @@ MESSAGES_SHOWN = 3  # most frequent failure messages listed per test cell
 UNFLAGGED_SHOWN = 3  # most similar pairs below the threshold, shown for calibration
 
 
-def render(data, comparison):
-    """The report's HTML for ClassData and a similarity Comparison."""
+def render(data, comparison, copies=None):
+    """The report's HTML for ClassData, a similarity Comparison and the copies of the instructor's
+    solution (None: the course has no source/ to compare with)."""
     env = Environment(
         loader=PackageLoader("grading.report"),
         autoescape=select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template("class-report.html.j2").render(**context(data, comparison))
+    return env.get_template("class-report.html.j2").render(**context(data, comparison, copies))
 
 
-def context(data, comparison):
+def context(data, comparison, copies=None):
     students = data.students
     auto_parts = [part for part in data.parts if part not in data.manual_parts()]
     max_score = max((s.max_score for s in students), default=0.0)
@@ -52,7 +53,10 @@ def context(data, comparison):
         "manual_parts": data.manual_parts(),
         "to_grade_by_hand": [s.name for s in students if s.ungraded],
         "distribution_png": plots.score_distribution(scores, max_score),
-        "mastery_png": plots.mastery_heatmap(rows, columns, share) if rows and columns else None,
+        "mastery_png": (
+            plots.mastery_heatmap(rows, [data.part_titles[part] for part in columns], share) if rows and columns else None
+        ),
+        "part_titles": data.part_titles,
         "seconds_png": plots.seconds_per_submission(
             [s.name for s in students], [s.seconds for s in students], troubled
         ),
@@ -63,6 +67,7 @@ def context(data, comparison):
         "comparison": comparison,
         "flagged": [side_by_side(pair, data) for pair in flagged],
         "closest_unflagged": [pair for pair in comparison.pairs if not pair.flagged][:UNFLAGGED_SHOWN],
+        "copies": copies,
         "seconds_total": sum(s.seconds for s in students),
     }
 

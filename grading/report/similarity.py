@@ -17,6 +17,12 @@ Two kinds of code are no evidence of copying and are left out before comparing:
 
 The similarity of two students is the Dice coefficient of what remains of their fingerprints
 (2 |A and B| / (|A| + |B|)): the share of their own code that they have in common.
+
+Against the instructor's own solution (source/) the rule about common code is turned around.
+Solutions leak from one term to the next; a copy of the instructor's solution that went round
+the class is common code between students, but each copy still matches the solution itself.
+So every submission is also compared with the solution, release code left out and nothing else:
+``copies_of_solution`` flags one whose own code is mostly the instructor's, names aside.
 """
 
 import hashlib
@@ -156,3 +162,44 @@ def compare(submissions, release, *, threshold=0.5, common_share=0.25, min_share
         pairs.append(pair)
     pairs.sort(key=lambda pair: (-pair.similarity, pair.students))
     return Comparison(pairs, common_limit, threshold, min_shared)
+
+
+@dataclass
+class SolutionCopy:
+    student: str
+    similarity: float  # Dice coefficient of their own code and the instructor's
+    shared: int
+    verbatim: int  # solution cells the student handed in word for word as the instructor's
+    cells: int  # solution cells compared
+
+
+@dataclass
+class SolutionCopies:
+    copies: list  # SolutionCopy, most similar first
+    threshold: float
+    students: int  # submissions compared
+
+
+def copies_of_solution(submissions, release, solution, *, threshold=0.8, min_shared=8):
+    """The students whose solution cells reproduce the instructor's solution (SolutionCopies).
+
+    submissions: {student: {cell id: source}}; release: {cell id: source} as released;
+    solution: {cell id: source} of the same cells in source/, solution markers removed. A
+    student is flagged when the Dice coefficient of their own fingerprints (release code left
+    out) and the solution's reaches ``threshold`` and they share at least ``min_shared``. Code
+    that every correct answer writes alike is short; a whole notebook of it is not.
+    """
+    released = _Fingerprinted(release).all
+    reference = {h for h in _Fingerprinted(solution).winnowed if h not in released}
+    copies = []
+    for student, cells in sorted(submissions.items()):
+        own = {h for h in _Fingerprinted(cells).winnowed if h not in released}
+        shared = own & reference
+        total = len(own) + len(reference)
+        similarity = 2 * len(shared) / total if total else 0.0
+        if similarity >= threshold and len(shared) >= min_shared:
+            compared = [cell_id for cell_id in solution if cell_id in cells]
+            verbatim = sum(cells[cell_id].split() == solution[cell_id].split() for cell_id in compared)
+            copies.append(SolutionCopy(student, similarity, len(shared), verbatim, len(compared)))
+    copies.sort(key=lambda copy: (-copy.similarity, copy.student))
+    return SolutionCopies(copies, threshold, len(submissions))

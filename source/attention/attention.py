@@ -21,20 +21,24 @@
 # exists around it. In this notebook you build attention in plain NumPy, then measure it and
 # build the optimizations that real transformers use.
 #
-# | Part | You build | You see or measure |
-# |---|---|---|
-# | 1 | a numerically stable `softmax`, `scaled_dot_product_attention` | why the 1/sqrt(d_k) scale matters |
-# | 2 | causal and padding masks | what each mask does to the weights |
-# | 3 | a previous-token head, by hand | what attention can learn, and why it needs positions |
-# | 4 | `MultiHeadAttention` | |
-# | 5 | a `KVCache` and `MultiHeadAttention.decode_step` | decoding time with and without the cache |
-# | 6 | memory formulas, `fit_scaling_exponent` | the O(N^2) memory of attention, on your own code |
-# | 7 | tiled attention, grouped-query attention, FLOP and bandwidth bounds | why FlashAttention, GQA and batching exist |
+# | Part | You build | You see or measure | Time |
+# |---|---|---|---|
+# | 1 | a numerically stable `softmax`, `scaled_dot_product_attention` | why the 1/sqrt(d_k) scale matters | 1 h |
+# | 2 | causal and padding masks | what each mask does to the weights | 0.5 h |
+# | 3 | a previous-token head, by hand | what attention can learn, and why it needs positions | 0.5-1 h |
+# | 4 | `MultiHeadAttention` | two heads of one layer, each with its own pattern | 1-1.5 h |
+# | 5 | a `KVCache` and `MultiHeadAttention.decode_step` | decoding time with and without the cache | 1-1.5 h |
+# | 6 | memory formulas, `fit_scaling_exponent` | the O(N^2) memory of attention, on your own code | 0.5 h |
+# | 7.1 | tiled attention | its memory and its time against full attention | 1-2 h |
+# | 7.2 | grouped-query attention (back in Part 4's class) | what fewer key/value heads buy | 0.5-1 h |
+# | 7.3 | FLOP and bandwidth bounds | why batching exists | 0.5 h |
+# | | two written answers | | 0.5 h |
 #
 # Your code exports to `tinytorch.core.attention`, which Module 14's transformer block imports
 # (the last section shows how).
 #
-# **Time:** about 6 hours. **Prerequisites:** NumPy broadcasting and matrix multiplication.
+# **Time:** 7 to 10 hours for most students (the last column: tiled attention takes longest).
+# **Prerequisites:** NumPy broadcasting and matrix multiplication.
 #
 # ### How this notebook is graded
 # * Write your code where you see `raise NotImplementedError(...)` (delete that line). Do not
@@ -340,6 +344,9 @@ def recorded(name):
 # * work along any `axis` of an array of any number of dimensions;
 # * not overflow for logits as large as `1e4`;
 # * return float32 for float32 input (and float64 for float64);
+# * accept Python lists and integer arrays too (the tests call `softmax([[2.0, 0.5, -1.0]])` and
+#   `softmax(np.array([[3, 1, 0]]))`), returning float64 for those: convert with `np.asarray` and
+#   make integers floats before anything is computed in place;
 # * return zeros, never NaN, for a slice that is entirely `-inf`.
 
 # %% nbgrader={"grade": false, "grade_id": "softmax", "locked": false, "schema_version": 3, "solution": true} tags=["export"]
@@ -1026,17 +1033,22 @@ passed("masks combine by broadcasting")
 # %% [markdown]
 # ### See the masks at work
 # The heatmaps show the attention weights of one small example (rows: queries, columns: keys)
-# with each mask. Blocked entries are exactly 0 (white). The queries and keys here are random and
+# with each mask. Blocked entries (mask False, weight exactly 0) are grey; white is an allowed key
+# that gets almost no weight. The queries and keys here are random and
 # independent, so any pattern you see comes from the mask alone. Notice how the causal rows get
 # *more* concentrated near the top: query 0 has a single key to look at.
 
 # %% nbgrader={"grade": false, "grade_id": "demo-mask-heatmaps", "locked": true, "schema_version": 3, "solution": false}
 def plot_attention_weights(panels, suptitle):
-    """One heatmap per (title, weights) pair; rows are queries, columns are keys."""
+    """One heatmap per (title, weights, mask) triple; rows are queries, columns are keys. Where
+    the mask (None: nothing blocked) is False the cell is grey, so that a blocked key and an
+    allowed one with a tiny weight do not look alike."""
     fig, axes = plt.subplots(1, len(panels), figsize=(3.1 * len(panels), 3.4), sharey=True,
                              layout="constrained")
-    for ax, (title, w) in zip(np.atleast_1d(axes), panels):
-        image = ax.imshow(w, cmap="Blues", vmin=0, vmax=1)
+    cmap = plt.get_cmap("Blues").with_extremes(bad="0.6")
+    for ax, (title, w, mask) in zip(np.atleast_1d(axes), panels):
+        blocked = np.zeros(w.shape, dtype=bool) if mask is None else np.broadcast_to(np.asarray(mask) == 0, w.shape)
+        image = ax.imshow(np.ma.masked_array(w, blocked), cmap=cmap, vmin=0, vmax=1)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("key")
     np.atleast_1d(axes)[0].set_ylabel("query")
@@ -1055,7 +1067,8 @@ if RUN_DEMOS:
         "causal & padding": create_causal_mask(6) & create_padding_mask([4], 6),
     }
     plot_attention_weights(
-        [(name, scaled_dot_product_attention(demo_q, demo_k, demo_v, mask=m)[1].reshape(6, 6))
+        [(name, scaled_dot_product_attention(demo_q, demo_k, demo_v, mask=m)[1].reshape(6, 6),
+          None if m is None else np.broadcast_to(m, (1, 1, 6, 6)).reshape(6, 6))
          for name, m in demo_masks.items()],
         "Attention weights of one sequence of 6 tokens, random queries and keys")
 
@@ -1098,7 +1111,8 @@ if RUN_DEMOS:
 # Plan it on paper first. Make score(i, j) large when `j = i - 1` and 0 otherwise. Query `i` sees
 # keys `0..i`: one with score `s` and `i` others with score 0, so its weight on `i - 1` is
 # `e^s / (e^s + i)`. How large must `s` be for the longest sequence, and what does the
-# `1 / sqrt(d)` inside attention do to it?
+# `1 / sqrt(d)` inside attention do to it? The tests try `seq_len` from 1 up to **512**, so your
+# scale has to grow with `seq_len`: a constant that works for 6 tokens fails for 512.
 
 # %% nbgrader={"grade": false, "grade_id": "heads", "locked": false, "schema_version": 3, "solution": true}
 def previous_token_projections(seq_len):
@@ -1209,9 +1223,11 @@ if RUN_DEMOS:
     current_q = 10.0 * math.sqrt(head_len) * np.eye(head_len)
     plot_attention_weights(
         [("previous-token head (yours)",
-          scaled_dot_product_attention(head_x @ prev_q, head_x @ prev_k, head_x, create_causal_mask(head_len))[1]),
+          scaled_dot_product_attention(head_x @ prev_q, head_x @ prev_k, head_x, create_causal_mask(head_len))[1],
+          create_causal_mask(head_len)),
          ("current-token head",
-          scaled_dot_product_attention(head_x @ current_q, head_x, head_x, create_causal_mask(head_len))[1])],
+          scaled_dot_product_attention(head_x @ current_q, head_x, head_x, create_causal_mask(head_len))[1],
+          create_causal_mask(head_len))],
         "Two heads built from positions alone")
 
 # %% [markdown]
@@ -1259,11 +1275,16 @@ if RUN_DEMOS:
 #   unless `embed_dim % num_heads == 0`; it stores `embed_dim`, `num_heads`, `head_dim` and four
 #   float64 weight matrices `W_q, W_k, W_v, W_o` of shape `(E, E)`, drawn from
 #   `np.random.default_rng(seed)` (the same seed gives the same weights, another seed other
-#   weights). Scale them by `1 / sqrt(E)` so activations keep their size. Leave `num_kv_heads`
-#   alone until Part 7 (it is `None` in every test before then).
+#   weights). Draw every entry from a **normal distribution with mean 0 and standard deviation
+#   `1 / sqrt(E)`** (`rng.normal(0.0, 1 / math.sqrt(E), size=...)`), so activations keep their size:
+#   the tests check that the entries' root mean square is within a factor of 2 of `1 / sqrt(E)`.
+#   Leave `num_kv_heads` alone until Part 7 (it is `None` in every test before then).
 # * `forward(query, key, value, mask=None, return_attention_weights=False)` (and `__call__`):
 #   `query (B, L, E)`, `key`/`value` `(B, S, E)`, `mask` broadcastable to `(B, H, L, S)`. Read the
 #   weights from `self.W_q` and friends at call time (the grader replaces them). No biases.
+# * `split_heads` and `merge_heads` are **optional helpers**, never graded on their own: no test
+#   calls them. Only `__init__`, `forward` and `__call__` are (and `decode_step` in Part 5); if those
+#   use the helpers, a bug in a helper shows up in their tests.
 
 # %% nbgrader={"grade": false, "grade_id": "mha", "locked": false, "schema_version": 3, "solution": true} tags=["export"]
 class MultiHeadAttention:
@@ -1512,6 +1533,42 @@ def _hidden(t):
 passed("masks of every broadcastable shape work with multi-head attention")
 
 # %% [markdown]
+# ### See it: two heads, two patterns
+# One layer, two heads, built by hand from Part 3: head 0 gets your previous-token projections,
+# head 1 the current-token head, each in its own block of columns of `W_q` and `W_k` (`W_v` and
+# `W_o` are identities). The tokens are one-hot positions, as in Part 3. Your `MultiHeadAttention`
+# returns both heads' weights from the same input: each head attends somewhere else.
+
+# %% nbgrader={"grade": false, "grade_id": "demo-mha-heads", "locked": true, "schema_version": 3, "solution": false}
+def two_head_layer(seq_len):
+    """A 2-head MultiHeadAttention whose head 0 is your previous-token head and head 1 a
+    current-token head, and its input: one-hot positions in the first seq_len columns."""
+    prev_q, prev_k = (np.asarray(w, dtype=float) for w in previous_token_projections(seq_len))
+    width = prev_q.shape[1]
+    head_dim = max(width, seq_len)  # room for the current-token head's one-hot keys
+    # Zero columns change no score, but the layer divides by sqrt(head_dim), not sqrt(width).
+    prev_q = prev_q * math.sqrt(head_dim / width)
+    layer = MultiHeadAttention(embed_dim=2 * head_dim, num_heads=2, seed=0)
+    W_q, W_k = np.zeros((2 * head_dim, 2 * head_dim)), np.zeros((2 * head_dim, 2 * head_dim))
+    W_q[:seq_len, :width], W_k[:seq_len, :width] = prev_q, prev_k
+    W_q[:seq_len, head_dim:head_dim + seq_len] = 10.0 * math.sqrt(head_dim) * np.eye(seq_len)
+    W_k[:seq_len, head_dim:head_dim + seq_len] = np.eye(seq_len)
+    layer.W_q, layer.W_k = W_q, W_k
+    layer.W_v, layer.W_o = np.eye(2 * head_dim), np.eye(2 * head_dim)
+    x = np.zeros((1, seq_len, 2 * head_dim))
+    x[0, :, :seq_len] = np.eye(seq_len)
+    return layer, x
+
+
+if RUN_DEMOS:
+    pair_layer, pair_x = two_head_layer(8)
+    _, pair_weights = pair_layer(pair_x, pair_x, pair_x, mask=create_causal_mask(8), return_attention_weights=True)
+    plot_attention_weights(
+        [(f"head {h}: {name}", np.asarray(pair_weights)[0, h], create_causal_mask(8))
+         for h, name in enumerate(("previous token", "current token"))],
+        "One layer of your MultiHeadAttention, two heads")
+
+# %% [markdown]
 # ---
 # ## Part 5: The KV cache
 #
@@ -1533,10 +1590,15 @@ passed("masks of every broadcastable shape work with multi-head attention")
 #   step t:  project only the new token -> q_t, k_t, v_t;   write k_t, v_t at position t;
 #            attend q_t against K[:t+1], V[:t+1]:           O(d^2 + t d) work instead of O(t d^2 + t^2 d)
 # ```
-# The cache **trades memory for compute**: it holds `2 * layers * batch * heads * N * head_dim`
-# numbers for the whole generation (Part 6 computes how much that is for a 7B model). You may read
-# that a KV cache "reduces generation memory from O(N^2) to O(N)". It does not: recomputing needs no
-# memory beyond one step's work, while the cache is memory spent to save compute.
+# The cache **trades memory for compute**, and it moves memory in both directions. A step's scores
+# shrink: step `t` computes one row of `1 x t` scores instead of a `t x t` matrix. But the cache adds
+# `2 * layers * B * H_kv * N * head_dim` numbers (keys and values of every layer, for all `N` tokens
+# of each of the `B` sequences; `H_kv` is the number of heads with keys and values, `H` until
+# Part 7), kept for the whole generation. It grows with every token, so at long context it
+# dominates: with long contexts or many sequences at once it outgrows the model's own weights
+# (Part 6 computes how much it is
+# for a 7B model). So when you read that a KV cache "reduces generation memory from O(N^2) to O(N)",
+# remember that the O(N) is the cache, and its constant is large.
 #
 # ### Your `KVCache`
 # `KVCache(max_seq_len, num_heads, head_dim, batch_size=1, dtype=np.float64)` preallocates two arrays
@@ -1871,9 +1933,11 @@ passed("prefill and chunked decoding match the full causal pass")
 # programs on a shared machine can only add time, never remove it, so the minimum is the cleanest
 # view of what the step itself costs.
 #
-# Look at the shape of the curves. Without the cache, step `t` projects `t` tokens and builds a
-# `t x t` score matrix, so its cost grows with `t`; with the cache it projects one token and
-# attends one query to `t` keys, which stays nearly flat at this size. Over `T` steps that is
+# The time axes are logarithmic: equal heights are equal ratios, so the cached steps, far faster,
+# do not vanish into the bottom of the plot. Look at the shape of the curves. Without the cache,
+# step `t` projects `t` tokens and builds a `t x t` score matrix, so its cost grows with `t`; with
+# the cache it projects one token and attends one query to `t` keys, which stays nearly flat at
+# this size. Over `T` steps that is
 # `O(T^2 d^2 + T^3 d)` without the cache against `O(T d^2 + T^2 d)` with it.
 
 # %% nbgrader={"grade": false, "grade_id": "demo-decode-timing", "locked": true, "schema_version": 3, "solution": false}
@@ -1909,11 +1973,13 @@ if RUN_DEMOS:
     ax_step.plot(1e3 * with_cache, label="KV cache")
     ax_step.set_xlabel("position of the generated token")
     ax_step.set_ylabel("ms for this step (fastest of 3)")
+    ax_step.set_yscale("log")  # on a linear axis the cached steps sit flat on zero
     ax_step.legend()
     ax_total.plot(np.cumsum(no_cache), label="recompute everything")
     ax_total.plot(np.cumsum(with_cache), label="KV cache")
     ax_total.set_xlabel("tokens generated")
     ax_total.set_ylabel("total seconds")
+    ax_total.set_yscale("log")
     ax_total.legend()
     fig.suptitle(f"Generating {timing_x.shape[1]} tokens: the cache is "
                  f"{no_cache.sum() / with_cache.sum():.1f}x faster here")
@@ -2109,6 +2175,9 @@ if RUN_DEMOS:
     plt.figure(figsize=(5.5, 3.6))
     plt.loglog(seq_lens, peaks / 2**20, "o-", label=f"measured peak (fitted exponent {exponent:.2f})")
     plt.loglog(seq_lens, np.array(score_bytes) / 2**20, "k--", label="one score matrix (formula)")
+    # The measured lengths label the axis, not the powers of ten in between.
+    plt.tick_params(axis="x", which="minor", bottom=False, labelbottom=False)
+    plt.xticks(seq_lens, [str(n) for n in seq_lens])
     plt.xlabel("sequence length N")
     plt.ylabel("MiB")
     plt.title("Attention memory grows as N^2")
@@ -2136,7 +2205,8 @@ if RUN_DEMOS:
 #    add (all layers, keys and values)?
 #
 # Then look at what you found. For the 7B model at 4096 tokens, the float16 scores of one layer take
-# 1 GiB, and the KV cache 2 GiB per sequence: serving 32 users at once needs 64 GiB of cache alone.
+# 1 GiB. Multiply your answer to question 3 by 4096 tokens, then by 32 users served at once: that is
+# the KV cache alone, before any weights, and it is more memory than many GPUs have.
 # Part 7 builds two of the answers: attention computed in tiles that never stores the `N x N`
 # matrix (FlashAttention), and keys and values shared between heads (grouped-query attention).
 # A third lives in serving systems: vLLM pages the KV cache like virtual memory, after finding
@@ -2530,6 +2600,8 @@ if RUN_DEMOS:
     plt.figure(figsize=(5.5, 3.6))
     plt.loglog(tiled_lens, full_peaks / 2**20, "o-", label=f"scaled_dot_product_attention (exponent {full_exponent:.2f})")
     plt.loglog(tiled_lens, tiled_peaks / 2**20, "s-", label=f"tiled_attention, block 64 (exponent {tiled_exponent:.2f})")
+    plt.tick_params(axis="x", which="minor", bottom=False, labelbottom=False)
+    plt.xticks(tiled_lens, [str(n) for n in tiled_lens])
     plt.xlabel("sequence length N")
     plt.ylabel("peak MiB")
     plt.title("Tiles instead of the score matrix")
@@ -2539,6 +2611,54 @@ if RUN_DEMOS:
     for n, full_bytes, tiled_bytes in zip(tiled_lens, full_peaks, tiled_peaks):
         print(f"N = {n:5d}: full {full_bytes / 2**20:8.2f} MiB, tiled {tiled_bytes / 2**20:6.2f} MiB, "
               f"{full_bytes / tiled_bytes:5.1f}x less")
+
+# %% [markdown]
+# ### Measure it: the time of attention
+# Memory is one cost; time is the other. The next cell times both of your functions on one head of
+# size 32 (the fastest of 5 runs for each `N`: as in Part 5, other programs can only add time) and fits the exponent of the time with your
+# `fit_scaling_exponent`. Full attention computes `N^2` scores, so expect an exponent near 2 (on a
+# busy machine timings are noisy: run the cell again if the points do not lie on a line).
+# Tiled attention does the same arithmetic, plus the rescaling of the online softmax, and in NumPy it
+# is no faster, usually slower: every block is another round of small NumPy calls from Python, and
+# the memory traffic it saves is cheap on a CPU. On a GPU, FlashAttention runs all the blocks inside one kernel with the
+# tiles in fast on-chip memory, and never writing the `N x N` matrix to the GPU's much slower main
+# memory makes it faster than the full version, not only smaller.
+
+# %% nbgrader={"grade": false, "grade_id": "demo-attention-time", "locked": true, "schema_version": 3, "solution": false}
+def fastest_seconds(attention, seq_len, head_dim=32, repeats=5, seed=0):
+    """Seconds of the fastest of `repeats` runs of `attention(q, k, v)` on one head of seq_len tokens."""
+    rng = np.random.default_rng(seed)
+    q, k, v = (rng.normal(size=(1, 1, seq_len, head_dim)) for _ in range(3))
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        attention(q, k, v)
+        seconds.append(time.perf_counter() - start)
+    return min(seconds)
+
+
+if RUN_DEMOS:
+    time_lens = np.array([256, 512, 1024, 2048])
+    full_seconds = np.array([fastest_seconds(scaled_dot_product_attention, n) for n in time_lens])
+    tiled_seconds = np.array([fastest_seconds(lambda q, k, v: tiled_attention(q, k, v, block_size=64), n)
+                              for n in time_lens])
+    time_exponent = fit_scaling_exponent(time_lens, full_seconds)
+
+    plt.figure(figsize=(5.5, 3.6))
+    plt.loglog(time_lens, 1e3 * full_seconds, "o-", label=f"scaled_dot_product_attention (exponent {time_exponent:.2f})")
+    plt.loglog(time_lens, 1e3 * tiled_seconds, "s-",
+               label=f"tiled_attention, block 64 (exponent {fit_scaling_exponent(time_lens, tiled_seconds):.2f})")
+    plt.tick_params(axis="x", which="minor", bottom=False, labelbottom=False)
+    plt.xticks(time_lens, [str(n) for n in time_lens])
+    plt.tick_params(axis="y", which="minor", labelleft=False)
+    plt.xlabel("sequence length N")
+    plt.ylabel("ms (fastest of 5)")
+    plt.title("Time of attention, one head of size 32")
+    plt.legend(fontsize=8)
+    plt.tight_layout()
+    plt.show()
+    print(f"Doubling N multiplies the time of full attention by about {2 ** time_exponent:.1f}; "
+          f"at N = {time_lens[-1]} tiled attention takes {tiled_seconds[-1] / full_seconds[-1]:.1f}x as long here.")
 
 # %% [markdown]
 # ### 7.2 Grouped-query attention: fewer keys and values to cache
@@ -2718,8 +2838,8 @@ def _hidden(t):
 recorded("ANSWER_LLAMA2_70B_KV_KIB_PER_TOKEN")
 
 # %% [markdown]
-# Per token, Llama-2-70B's cache is smaller than Llama-2-7B's (512 KiB), although the model is ten
-# times larger. Suppose a server of eight 80 GB GPUs keeps 500 GB for KV caches after the weights.
+# Per token, Llama-2-70B's cache is smaller than the 7B shape's (your answer to question 3 of
+# Part 6), although the model is ten times larger. Suppose a server of eight 80 GB GPUs keeps 500 GB for KV caches after the weights.
 # The next cell computes, with your functions, what that budget holds for each choice of `H_kv`.
 
 # %% nbgrader={"grade": false, "grade_id": "demo-gqa", "locked": true, "schema_version": 3, "solution": false}
@@ -2749,7 +2869,9 @@ if RUN_DEMOS:
 # memory, about 300 FLOPs per byte read: at batch 1 it waits for memory nearly all the time.
 # So the bandwidth bounds the speed: `tokens/s <= bandwidth / (weight bytes + KV cache bytes)`.
 # Decoding a batch of sequences together reuses every weight read for all of them, which is why
-# serving systems batch requests.
+# serving systems batch requests. It does not share the cache reads: each sequence has its own KV
+# cache, read in full for each of its tokens, which is why fewer key/value heads (grouped-query
+# attention, 7.2) matter.
 #
 # Write:
 # * `attention_flops(batch_size, num_heads, seq_len, head_dim)` -> int: the FLOPs of `Q K^T` and
@@ -2861,9 +2983,11 @@ recorded("ANSWER_ATTENTION_PROJECTION_CROSSOVER_GPT2")
 # %% [markdown]
 # ### See it: FLOPs against N, and the bandwidth ceiling
 # Left: the FLOPs of one GPT-2 small layer. Right: the ceiling your `max_decode_tokens_per_second`
-# puts on batch-1 decoding of Llama-2-7B (float16 weights, 13.5 GB) on two GPUs, as the cache grows
-# with the context. No amount of compute lifts it; only fewer bytes per token (grouped-query
-# attention, quantized weights) or more tokens per byte read (batching) do.
+# puts on batch-1 decoding of a Llama-2-7B-shaped model (float16 weights, 13.5 GB; the real
+# Llama-2-7B stops at 4096 tokens, the shape is drawn out to 32K) on two kinds of GPU, as the cache
+# grows with the context. No amount of compute lifts it; only fewer bytes per token (grouped-query
+# attention, quantized weights) or more tokens per weight byte read (batching, which shares the
+# weight reads among sequences but not their caches) do.
 
 # %% nbgrader={"grade": false, "grade_id": "demo-compute", "locked": true, "schema_version": 3, "solution": false}
 if RUN_DEMOS:
@@ -2882,13 +3006,21 @@ if RUN_DEMOS:
                                  for n in contexts], label=name)
     ax_speed.set_xlabel("tokens in the KV cache")
     ax_speed.set_ylabel("tokens/s, at most")
-    ax_speed.set_title("Llama-2-7B, batch 1: the bandwidth ceiling")
+    ax_speed.set_title("Llama-2-7B-shaped, batch 1: the bandwidth ceiling")
     ax_speed.legend(fontsize=8)
     plt.tight_layout()
     plt.show()
-    step = float(np.median(with_cache))
-    layer_bytes = sum(getattr(timing_layer, name).nbytes for name in ("W_q", "W_k", "W_v", "W_o"))
-    print(f"Here, your decode_step on the Part 5 layer (E = 128) took {1e6 * step:.0f} microseconds per token "
+    step_layer = MultiHeadAttention(embed_dim=128, num_heads=4, seed=0)
+    step_cache = KVCache(64, step_layer.num_heads, step_layer.head_dim)
+    step_x = np.random.default_rng(0).normal(size=(1, 64, 128))
+    step_seconds = []
+    for t in range(64):
+        start = time.perf_counter()
+        step_layer.decode_step(step_x[:, t:t + 1], step_cache)
+        step_seconds.append(time.perf_counter() - start)
+    step = float(np.median(step_seconds))
+    layer_bytes = sum(getattr(step_layer, name).nbytes for name in ("W_q", "W_k", "W_v", "W_o"))
+    print(f"Here, your decode_step on a layer with E = 128 took {1e6 * step:.0f} microseconds per token "
           f"({1 / step:,.0f} tokens/s). Its weights are only {layer_bytes / 2**10:.0f} KiB, which stay in the CPU's "
           "caches: at this size the time goes to NumPy's per-call overhead, not to reading memory. "
           "At the size of a real model, the bytes read per token set the pace.")

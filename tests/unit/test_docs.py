@@ -168,7 +168,7 @@ def test_the_readme_counts_cells_and_points_as_the_notebook_has_them():
 def test_the_readme_states_the_notebooks_own_time_estimate():
     source = json.loads((REPO / "source" / "attention" / "attention.ipynb").read_text())
     intro = "".join("".join(cell["source"]) for cell in source["cells"] if cell["cell_type"] == "markdown")
-    estimate = re.search(r"\*\*Time:\*\*\s*(.+?)\.(?:\s|\*\*|$)", intro).group(1)
+    estimate = re.search(r"\*\*Time:\*\*\s*(\d+(?:\.\d+)? to \d+(?:\.\d+)? hours)", intro).group(1)
     phrase = f"The notebook's own estimate: {estimate} of work"
     said = phrase in " ".join(README.read_text().split())
     assert said, f"README.md must give the notebook's estimate as: {phrase!r}"
