@@ -766,8 +766,9 @@ with quiet():
 check_shape(weights, (3, 3), "weights for 3 queries and 3 keys with a (3, 3) mask")
 check_shape(out, (3, 2), "output for 3 queries with values of size 2")
 weights, out = as_float_array(weights, "the masked weights"), as_float_array(out, "the masked output")
-with quiet():
-    inverted = as_float_array(softmax(np.where(lower, -np.inf, Q @ K.T / 2.0)), "softmax")  # True read as blocked
+with quiet():  # the weights if True were read as blocked (the last row, all blocked, as zeros)
+    inverted = np.exp(np.where(lower, -np.inf, Q @ K.T / 2.0) - (Q @ K.T / 2.0).max(axis=-1, keepdims=True))
+    inverted = np.nan_to_num(inverted / inverted.sum(axis=-1, keepdims=True))
 check_close(weights * ~lower, np.zeros((3, 3)), "weights of blocked keys (mask False)",
             hint="Blocked keys must get weight exactly 0.",
             mistakes={"treat True as blocked (True means 'may attend')": inverted * ~lower})
@@ -816,8 +817,7 @@ check_finite(out, "output when one query has every key blocked")
 check_shape(weights, (2, 3), "weights for 2 queries and 3 keys")
 check_shape(out, (2, 2), "output for 2 queries with values of size 2")
 weights, out = as_float_array(weights, "the weights"), as_float_array(out, "the output")
-with quiet():
-    every_key = softmax(Q[1] @ K.T / 2.0)  # query 1 attending to every key
+every_key = np.exp(Q[1] @ K.T / 2.0) / np.exp(Q[1] @ K.T / 2.0).sum()  # query 1 attending to every key
 check_close(weights[1], [0.0, 0.0, 0.0], "weights of the query whose keys are all blocked",
             mistakes={"block with a large negative number such as -1e9 instead of -inf: a row with every "
                       "key blocked then gets uniform weights, not zeros": [1 / 3, 1 / 3, 1 / 3],
