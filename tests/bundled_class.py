@@ -1,7 +1,7 @@
 """The synthetic class shipped under submitted/: what `make grade` grades out of the box.
 
-Twelve students, one of each kind an instructor meets: complete, partial, blank, buggy in
-different parts, an infinite loop, a kernel that dies, tampered tests, a malformed file,
+Fourteen students, one of each kind an instructor meets: complete, partial, blank, four with
+two bugs each in different parts, an infinite loop, a kernel that dies, tampered tests, a malformed file,
 a misnamed notebook, one who wrote their own solution and one who copied it (names changed,
 comments rewritten, functions reordered) and handed it in late. Rebuild it after changing the
 notebook (`make class`); a test checks that the committed files are what this script produces.
@@ -150,6 +150,15 @@ def students(release, solution):
         "jon_misnamed": (_with_bugs(solution, "answer_in_megabytes"), "attention (1).ipynb"),
         "kim_own_solution": (own, "attention.ipynb"),
         "lou_copied_late": (copied, "attention.ipynb"),
+        "mia_buggy_blocking": (
+            _with_bugs(solution, "sdpa_fills_minus_1e9", "causal_mask_without_diagonal"),
+            "attention.ipynb",
+        ),
+        "ned_buggy_decoding": (
+            # Without the mask first: the tile edit then finds decode_step's np.repeat calls unmasked.
+            _with_bugs(solution, "decode_without_mask", "gqa_tile_instead_of_repeat"),
+            "attention.ipynb",
+        ),
     }
 
 

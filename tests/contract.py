@@ -170,7 +170,7 @@ CLAUSES = [
         "MultiHeadAttention.forward",
         "forward/__call__(query, key, value, mask=None, return_attention_weights=False): (B, L, E) output, "
         "(B, H, L, S) weights with the flag; queries, keys and values projected from their own arguments",
-        "test-mha-shapes",
+        "test-mha-shapes test-mha-heads",
         "mha_call_drops_flag mha_values_from_key",
     ),
     clause(

@@ -84,7 +84,7 @@ def test_only_the_copied_pair_is_flagged(page):
 
 def test_each_test_cell_says_who_lost_points_and_why(page):
     masked = page.text_of("cell", "test-sdpa-mask")
-    assert "3 of 12" in masked  # the blank, the unreadable and the inverted mask
+    assert "3 of 14" in masked  # the blank, the unreadable and the inverted mask
     assert re.search(
         r"1\u00d7\s+CheckFailed: weights of blocked keys \(mask False\).*?\(dev_buggy_masks\)", masked, re.S
     ), masked

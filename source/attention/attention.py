@@ -84,11 +84,17 @@ import warnings
 
 
 class CheckFailed(AssertionError):
-    """A test found a wrong result; the message says which property and by how much."""
+    """A test found a wrong result; the message says which property and by how much.
+    `explained` is True when the message names the mistake that gives exactly that result;
+    `hint` is the advice at its end, if any."""
+
+    explained, hint = False, ""
 
 
-def fail(message):
-    raise CheckFailed(message)
+def fail(message, explained=False, hint=""):
+    error = CheckFailed(message + (f" {hint}" if hint else ""))
+    error.explained, error.hint = explained, hint
+    raise error
 
 
 @contextlib.contextmanager
@@ -180,9 +186,8 @@ def check_close(actual, expected, what, atol=1e-8, rtol=1e-6, hint="", mistakes=
         for mistake, result in (mistakes or {}).items():
             with quiet():
                 if _matches(a, as_float_array(result, mistake), atol, rtol):
-                    message += f" That is exactly what you get if you {mistake}."
-                    break
-        fail(message + (f" {hint}" if hint else ""))
+                    fail(f"{message} That is exactly what you get if you {mistake}.", explained=True)
+        fail(message, hint=hint)
 
 
 def check_rows_sum_to_one(weights, what):
@@ -237,25 +242,53 @@ def check_integer(value, expected, what):
         fail(f"{what} = {got}, expected {expected}{ratio}.")
 
 
+# The part that defines each function a later part relies on.
+EARLIER_PARTS = {"softmax": "Part 1", "scaled_dot_product_attention": "Part 1", "create_causal_mask": "Part 2",
+                 "create_padding_mask": "Part 2", "split_heads": "Part 4", "merge_heads": "Part 4"}
+HEAD_HELPERS = ("split_heads", "merge_heads")  # optional: never graded, only named when they are the cause
+
+
+def _own(name):
+    """Your own `name`, or None. (When graded, a test may stand a reference version in for one
+    of your functions, so that a bug costs only its own part; this still finds yours.)"""
+    return globals().get(name)
+
+
 def _earlier_part_problem(name):
     """Why the earlier part's function `name` is wrong on a small known case, or None."""
+    if name in HEAD_HELPERS:
+        x = np.arange(24.0).reshape(1, 2, 12)
+        heads = x.reshape(1, 2, 3, 4).transpose(0, 2, 1, 3)  # head h: columns 4h:4(h+1)
+        try:
+            with quiet():
+                layer = _own("MultiHeadAttention")(12, 3, seed=0)
+                if name == "split_heads":
+                    check_close(layer.split_heads(x), heads, "split_heads of a (1, 2, 12) array into 3 heads")
+                else:
+                    check_close(layer.merge_heads(heads), x, "merge_heads of 3 heads of size 4")
+        except CheckFailed as error:
+            return str(error)
+        except Exception:  # optional helpers: a stub or a crash is no evidence against them
+            return None
+        return None
+    function = _own(name)
     try:
         with quiet():
             if name == "softmax":
-                check_close(softmax(np.array([[1.0, 2.0, 3.0], [-np.inf, 0.0, -np.inf]])),
+                check_close(function(np.array([[1.0, 2.0, 3.0], [-np.inf, 0.0, -np.inf]])),
                             [[0.09003057, 0.24472847, 0.66524096], [0.0, 1.0, 0.0]], "softmax", atol=1e-7)
             elif name == "scaled_dot_product_attention":
                 q, k = np.array([[1.0, 0.0], [0.0, 2.0]]), np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
                 v = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]])
-                out, w = check_pair(scaled_dot_product_attention(q, k, v, np.array([[1, 1, 0], [0, 0, 0]])),
+                out, w = check_pair(function(q, k, v, np.array([[1, 1, 0], [0, 0, 0]])),
                                     "scaled_dot_product_attention")
                 check_close(w, [[0.66976155, 0.33023845, 0.0], [0.0, 0.0, 0.0]], "weights", atol=1e-7)
                 check_close(out, [[1.33023845, 13.3023845], [0.0, 0.0]], "output", atol=1e-6)
             elif name == "create_causal_mask":
-                check_close(create_causal_mask(3), np.tril(np.ones((3, 3))), "create_causal_mask")
+                check_close(function(3), np.tril(np.ones((3, 3))), "create_causal_mask(3)")
             elif name == "create_padding_mask":
-                check_shape(create_padding_mask([2, 0], 3), (2, 1, 1, 3), "create_padding_mask")
-                check_close(create_padding_mask([2, 0], 3)[:, 0, 0], [[1, 1, 0], [0, 0, 0]], "create_padding_mask")
+                check_shape(function([2, 0], 3), (2, 1, 1, 3), "create_padding_mask([2, 0], 3)")
+                check_close(function([2, 0], 3)[:, 0, 0], [[1, 1, 0], [0, 0, 0]], "create_padding_mask([2, 0], 3)")
     except Exception as error:  # a stub, a crash or a wrong value: all mean "not ready"
         return f"{type(error).__name__}: {error}"
     return None
@@ -267,12 +300,17 @@ def uses_earlier_parts(*names):
     wrong, say so, because the earlier function is the likelier culprit."""
     try:
         yield
-    except (CheckFailed, ValueError, TypeError, IndexError) as error:
+    except (AssertionError, ValueError, TypeError, IndexError) as error:  # a failed check is an AssertionError
+        if getattr(error, "explained", False):  # the message already names the mistake made here
+            raise
         for name in names:
             problem = _earlier_part_problem(name)
             if problem is not None:
-                fail(f"{error}\nYour {name} fails its own part's checks ({problem}): fix it first, "
-                     "then run this cell again.")
+                found = str(error)  # without its hint, which assumed the earlier parts right
+                hint = getattr(error, "hint", "")
+                found = found[:-len(hint) - 1] if hint and found.endswith(" " + hint) else found
+                fail(f"{found}\nFix {EARLIER_PARTS[name]} first: your {name} fails its own check ({problem}). "
+                     "Then run this cell again.")
         raise
 
 
@@ -431,6 +469,8 @@ def _references(np):
 
 
 _checks.define(**_references(_checks.np))
+# uses_earlier_parts judges the student's own earlier functions, also where use_reference swapped them.
+_own = _checks.own
 ### END HIDDEN TESTS
 logits = np.array([[1.0, 2.0, 3.0],
                    [1.0, 1.0, 1.0]])
@@ -734,8 +774,12 @@ with quiet():
 check_shape(weights, (3, 3), "weights for 3 queries and 3 keys with a (3, 3) mask")
 check_shape(out, (3, 2), "output for 3 queries with values of size 2")
 weights, out = as_float_array(weights, "the masked weights"), as_float_array(out, "the masked output")
+with quiet():  # the weights if True were read as blocked (the last row, all blocked, as zeros)
+    inverted = np.exp(np.where(lower, -np.inf, Q @ K.T / 2.0) - (Q @ K.T / 2.0).max(axis=-1, keepdims=True))
+    inverted = np.nan_to_num(inverted / inverted.sum(axis=-1, keepdims=True))
 check_close(weights * ~lower, np.zeros((3, 3)), "weights of blocked keys (mask False)",
-            hint="Blocked keys must get weight exactly 0: True means 'may attend'.")
+            hint="Blocked keys must get weight exactly 0.",
+            mistakes={"treat True as blocked (True means 'may attend')": inverted * ~lower})
 check_rows_sum_to_one(weights, "the masked attention weights")
 check_close(out[0], V[0], "output of query 0, which may only attend to key 0")
 with quiet():
@@ -781,8 +825,11 @@ check_finite(out, "output when one query has every key blocked")
 check_shape(weights, (2, 3), "weights for 2 queries and 3 keys")
 check_shape(out, (2, 2), "output for 2 queries with values of size 2")
 weights, out = as_float_array(weights, "the weights"), as_float_array(out, "the output")
+every_key = np.exp(Q[1] @ K.T / 2.0) / np.exp(Q[1] @ K.T / 2.0).sum()  # query 1 attending to every key
 check_close(weights[1], [0.0, 0.0, 0.0], "weights of the query whose keys are all blocked",
-            hint="Blocking with a large negative number (-1e9) instead of -inf gives a uniform row, not zeros.")
+            mistakes={"block with a large negative number such as -1e9 instead of -inf: a row with every "
+                      "key blocked then gets uniform weights, not zeros": [1 / 3, 1 / 3, 1 / 3],
+                      "treat True as blocked (True means 'may attend')": every_key})
 check_close(out[1], [0.0, 0.0], "output of the query whose keys are all blocked")
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
@@ -929,7 +976,9 @@ check_close(causal, [[1, 0, 0, 0],
                      [1, 1, 0, 0],
                      [1, 1, 1, 0],
                      [1, 1, 1, 1]], "create_causal_mask(4)",
-            hint="Query i may attend to keys 0..i: True on and below the diagonal.")
+            hint="Query i may attend to keys 0..i: True on and below the diagonal.",
+            mistakes={"leave out the diagonal (a token may attend to itself)": np.tril(np.ones((4, 4)), k=-1),
+                      "take the upper triangle (queries would see the future)": np.triu(np.ones((4, 4)))})
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
 @_checks.hidden
@@ -952,7 +1001,9 @@ check_shape(padding, (2, 1, 1, 4), "create_padding_mask([3, 1], max_len=4)",
 check_dtype(padding, bool, "create_padding_mask([3, 1], max_len=4)")
 check_close(padding[:, 0, 0, :], [[1, 1, 1, 0],
                                   [1, 0, 0, 0]], "create_padding_mask([3, 1], max_len=4)[:, 0, 0, :]",
-            hint="Position j of sequence b is real (True) exactly when j < lengths[b].")
+            hint="Position j of sequence b is real (True) exactly when j < lengths[b].",
+            mistakes={"compare with <= instead of < (position lengths[b] is the first padding position)":
+                      [[1, 1, 1, 1], [1, 1, 0, 0]]})
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
 @_checks.hidden
@@ -981,10 +1032,7 @@ def _hidden(t):
     np = t.np
     t.raises(ValueError, create_padding_mask, [5, 2], 4, what="create_padding_mask with a length above max_len")
     t.raises(ValueError, create_padding_mask, np.array([0, 3, 7]), 6, what="create_padding_mask with the last length above max_len")
-    edge = t.call(create_padding_mask, [4, 0], 4)
-    t.shape(edge, (2, 1, 1, 4), "create_padding_mask([4, 0], 4)")
-    t.close(t.array(edge, "create_padding_mask([4, 0], 4)")[:, 0, 0, :], [[1, 1, 1, 1], [0, 0, 0, 0]],
-            "create_padding_mask([4, 0], 4): lengths 0 and max_len are allowed")
+    t.call(create_padding_mask, [4, 0], 4)  # lengths 0 and max_len are allowed: no error
 ### END HIDDEN TESTS
 passed("invalid lengths raise ValueError")
 
@@ -993,11 +1041,16 @@ passed("invalid lengths raise ValueError")
 import grading.kernel_checks as _checks
 _checks.use_reference("softmax", "scaled_dot_product_attention")
 ### END HIDDEN TESTS
+# This test is about combining: it takes your two masks as they are (their values are the
+# tests above's), so a wrong value costs its own test only.
 with quiet():
     causal, padding = create_causal_mask(4), create_padding_mask([4, 2], max_len=4)
 check_shape(causal, (4, 4), "create_causal_mask(4)")
 check_shape(padding, (2, 1, 1, 4), "create_padding_mask([4, 2], max_len=4)",
-            hint="Only a (B, 1, 1, S) padding mask broadcasts against a (L, S) causal mask and (B, H, L, S) scores.")
+            hint="Fix create_padding_mask first: only a (B, 1, 1, S) padding mask broadcasts against "
+                 "a (L, S) causal mask and (B, H, L, S) scores.")
+causal = as_float_array(causal, "create_causal_mask(4)") != 0
+padding = as_float_array(padding, "create_padding_mask([4, 2], max_len=4)") != 0
 combined = causal & padding
 check_shape(combined, (2, 1, 4, 4), "causal (4, 4) & padding (2, 1, 1, 4)")
 rng = np.random.default_rng(4)
@@ -1007,26 +1060,18 @@ with uses_earlier_parts("scaled_dot_product_attention"):
         out, weights = check_pair(scaled_dot_product_attention(Q, K, V, mask=combined), "scaled_dot_product_attention")
     check_shape(weights, (2, 1, 4, 4), "weights with the combined (2, 1, 4, 4) mask")
     weights = as_float_array(weights, "weights with the combined mask")
-    check_close(weights[1, 0, :, 2:], np.zeros((4, 2)), "weights on the padding of sequence 1 (keys 2 and 3)")
-    check_close(weights[0, 0][np.triu_indices(4, k=1)], np.zeros(6), "weights above the diagonal (future keys)")
+    check_close(weights * ~combined, np.zeros((2, 1, 4, 4)), "weights where causal & padding is False")
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
 @_checks.hidden
 def _hidden(t):
-    np, ref = t.np, t.ref
-    rng = np.random.default_rng(1322)
-    lengths = np.array([6, 3, 1])
+    np = t.np
     causal = t.call(create_causal_mask, 6)
-    padding = t.call(create_padding_mask, lengths.copy(), 6)
+    padding = t.call(create_padding_mask, np.array([6, 3, 1]), 6)
     t.shape(padding, (3, 1, 1, 6), "create_padding_mask([6, 3, 1], 6)")
     t.shape(causal, (6, 6), "create_causal_mask(6)")
-    combined = t.array(causal, "create_causal_mask(6)") * t.array(padding, "create_padding_mask([6, 3, 1], 6)")
-    expected = (np.arange(6)[:, None] >= np.arange(6)[None, :]) & (np.arange(6) < lengths[:, None, None, None])
-    t.close(combined, expected, "causal & padding mask for lengths [6, 3, 1]")
-    q, k, v = rng.normal(size=(3, 2, 6, 4)), rng.normal(size=(3, 2, 6, 4)), rng.normal(size=(3, 2, 6, 5))
-    _, expected_w = ref.scaled_dot_product_attention(q, k, v, expected)
-    _, w = t.call(scaled_dot_product_attention, q, k, v, mask=combined != 0)
-    t.close(w, expected_w, "weights with your combined causal & padding mask")
+    combined = (t.array(causal, "create_causal_mask(6)") != 0) & (t.array(padding, "create_padding_mask([6, 3, 1], 6)") != 0)
+    t.shape(combined, (3, 1, 6, 6), "causal (6, 6) & padding (3, 1, 1, 6)")
 ### END HIDDEN TESTS
 passed("masks combine by broadcasting")
 
@@ -1404,29 +1449,21 @@ with uses_earlier_parts("scaled_dot_product_attention"), quiet():
     check_shape(y_cross, (2, 5, 12), "cross-attention output (queries (2, 5, 12), keys (2, 7, 12))")
     check_shape(w_cross, (2, 3, 5, 7), "cross-attention weights")
     check_shape(y_only, (2, 5, 12), "mha(x, x, x) without return_attention_weights (the output alone)")
-    check_rows_sum_to_one(w_cross, "the cross-attention weights")
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
 @_checks.hidden
 def _hidden(t):
-    np, ref = t.np, t.ref
+    np = t.np
     rng = np.random.default_rng(1331)
-    x = rng.normal(size=(3, 4, 8))
+    x, memory = rng.normal(size=(3, 4, 8)), rng.normal(size=(3, 6, 8))
     layer = t.call(MultiHeadAttention, 8, 2, seed=2)
-    y = t.call(layer, x.copy(), x.copy(), x.copy())
-    t.shape(y, (3, 4, 8), "output of MultiHeadAttention(8, 2) for x (3, 4, 8)")
-    t.finite(y, "output of MultiHeadAttention(8, 2)")
-    layer.W_q, layer.W_k, layer.W_v, layer.W_o = (rng.normal(size=(8, 8)) / 2.0 for _ in range(4))
-    q, k, v = rng.normal(size=(3, 4, 8)), rng.normal(size=(3, 6, 8)), rng.normal(size=(3, 6, 8))
-    expected_y, expected_w = ref.multi_head(layer, q, k, v)
-    both = t.is_pair(t.call(layer, q.copy(), k.copy(), v.copy(), return_attention_weights=True),
+    t.shape(t.call(layer, x.copy(), x.copy(), x.copy()), (3, 4, 8), "output of MultiHeadAttention(8, 2) for x (3, 4, 8)")
+    both = t.is_pair(t.call(layer, x.copy(), memory.copy(), memory.copy(), return_attention_weights=True),
                      "layer(query, key, value, return_attention_weights=True)")
-    t.close(both[1], expected_w, "weights from layer(..., return_attention_weights=True) with distinct query, key and value")
-    t.close(both[0], expected_y, "output of layer(query, key, value) with distinct query, key and value",
-            hint="Project the queries from `query`, the keys from `key` and the values from `value`.",
-            mistakes={"project the values from `key` instead of `value`": ref.multi_head(layer, q, k, k)[0]})
-    t.close(t.call(layer.forward, q.copy(), k.copy(), v.copy()), expected_y,
-            "layer.forward(query, key, value) (the output alone, with distinct key and value)")
+    t.shape(both[0], (3, 4, 8), "cross-attention output of MultiHeadAttention(8, 2) (queries (3, 4, 8), keys (3, 6, 8))")
+    t.shape(both[1], (3, 2, 4, 6), "cross-attention weights of MultiHeadAttention(8, 2)")
+    t.shape(t.call(layer.forward, x.copy(), memory.copy(), memory.copy()), (3, 4, 8),
+            "layer.forward(query, key, value) (the output alone)")
 ### END HIDDEN TESTS
 passed("multi-head attention has the right shapes")
 
@@ -1455,11 +1492,29 @@ with uses_earlier_parts("scaled_dot_product_attention"):
                     hint=f"Head {h} should use columns {4 * h}:{4 * (h + 1)}: reshape to (B, L, H, D), then transpose.")
         check_close(y[:, :, 4 * h:4 * (h + 1)], out_h, f"columns {4 * h}:{4 * (h + 1)} of the output (head {h}) with identity projections",
                     hint="Undo the split in the same order: transpose to (B, L, H, D), then reshape to (B, L, E).")
+    memory = rng.normal(size=(2, 7, 12))
+    with quiet():
+        _, w_cross = check_pair(mha(x, memory, memory, return_attention_weights=True), "mha(..., return_attention_weights=True)")
+    check_rows_sum_to_one(w_cross, "the cross-attention weights")
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
 @_checks.hidden
 def _hidden(t):
     np, ref = t.np, t.ref
+    rng = np.random.default_rng(1331)
+    x = rng.normal(size=(3, 4, 8))
+    layer = t.call(MultiHeadAttention, 8, 2, seed=2)
+    t.finite(t.call(layer, x.copy(), x.copy(), x.copy()), "output of MultiHeadAttention(8, 2)")
+    layer.W_q, layer.W_k, layer.W_v, layer.W_o = (rng.normal(size=(8, 8)) / 2.0 for _ in range(4))
+    q, k, v = rng.normal(size=(3, 4, 8)), rng.normal(size=(3, 6, 8)), rng.normal(size=(3, 6, 8))
+    expected_y, expected_w = ref.multi_head(layer, q, k, v)
+    both = t.is_pair(t.call(layer, q.copy(), k.copy(), v.copy(), return_attention_weights=True),
+                     "layer(query, key, value, return_attention_weights=True)")
+    t.close(both[1], expected_w, "weights from layer(..., return_attention_weights=True) with distinct query, key and value")
+    t.close(both[0], expected_y, "output of layer(query, key, value) with distinct query, key and value",
+            mistakes={"project the values from `key` instead of `value`": ref.multi_head(layer, q, k, k)[0]})
+    t.close(t.call(layer.forward, q.copy(), k.copy(), v.copy()), expected_y,
+            "layer.forward(query, key, value) (the output alone, with distinct key and value)")
     rng = np.random.default_rng(1332)
     layer = t.call(MultiHeadAttention, 12, 3, seed=7)
     layer.W_q, layer.W_k, layer.W_v, layer.W_o = (rng.normal(size=(12, 12)) / 3.0 for _ in range(4))
@@ -1468,8 +1523,9 @@ def _hidden(t):
     y, w = t.is_pair(t.call(layer, xq.copy(), xk.copy(), xv.copy(), return_attention_weights=True), "layer(..., return_attention_weights=True)")
     t.close(w, expected_w, "weights of MultiHeadAttention(12, 3) with random weights set after construction (L=5, S=7)",
             hint="Read W_q, W_k, W_v from the attributes at call time; split heads by contiguous columns.")
+    without_w_o = t.types.SimpleNamespace(num_heads=3, embed_dim=12, W_q=layer.W_q, W_k=layer.W_k, W_v=layer.W_v, W_o=np.eye(12))
     t.close(y, expected_y, "output of MultiHeadAttention(12, 3) with random weights set after construction (L=5, S=7)",
-            hint="Did you apply the output projection W_o after merging the heads?")
+            mistakes={"leave out the output projection W_o after merging the heads": ref.multi_head(without_w_o, xq, xk, xv)[0]})
     layer2 = t.call(MultiHeadAttention, 8, 4, seed=8)
     layer2.W_o = rng.normal(size=(8, 8))
     x2 = rng.normal(size=(1, 6, 8))
@@ -1518,9 +1574,10 @@ def _hidden(t):
         mask = rng.random(size=mask_shape) < 0.6
         mask[..., 0] = True
         expected_y, expected_w = ref.multi_head(layer, xq, xk, xv, mask)
-        y, w = t.is_pair(t.call(layer, xq.copy(), xk.copy(), xv.copy(), mask=mask, return_attention_weights=True), "layer(...)")
-        t.close(w, expected_w, f"multi-head weights with a mask of shape {mask_shape}")
-        t.close(y, expected_y, f"multi-head output with a mask of shape {mask_shape}")
+        with uses_earlier_parts(*HEAD_HELPERS):
+            y, w = t.is_pair(t.call(layer, xq.copy(), xk.copy(), xv.copy(), mask=mask, return_attention_weights=True), "layer(...)")
+            t.close(w, expected_w, f"multi-head weights with a mask of shape {mask_shape}")
+            t.close(y, expected_y, f"multi-head output with a mask of shape {mask_shape}")
     # A sequence of length 0 (allowed by create_padding_mask): every query of it has every key
     # blocked, so its weights and its output are zero.
     empty = ref.create_padding_mask([6, 0], 6)
@@ -1837,17 +1894,20 @@ _checks.use_reference("softmax", "scaled_dot_product_attention", "create_causal_
 ### END HIDDEN TESTS
 rng = np.random.default_rng(9)
 x = rng.normal(size=(1, 6, 8))
-with uses_earlier_parts("scaled_dot_product_attention", "create_causal_mask"):
+with uses_earlier_parts("scaled_dot_product_attention", "create_causal_mask", *HEAD_HELPERS):
     with quiet():
         mha = MultiHeadAttention(8, 2, seed=4)
         full = mha(x, x, x, mask=create_causal_mask(6))
         cache = KVCache(max_seq_len=6, num_heads=2, head_dim=4)
         steps = [mha.decode_step(x[:, t:t + 1], cache) for t in range(6)]
+        first_only = [mha(x[:, t:t + 1], x[:, :1], x[:, :1]) for t in range(6)]  # each token seeing token 0 only
     for t, step in enumerate(steps):
         check_shape(step, (1, 1, 8), f"decode_step output for one new token (step {t})")
     check_close(np.concatenate([as_float_array(s, "decode_step output") for s in steps], axis=1), full,
                 "token-by-token decoding vs the full causal pass", atol=1e-10,
-                hint="New token i sits at position len(cache) + i and may see cached positions up to it.")
+                hint="New token i sits at position len(cache) + i and may see cached positions up to it.",
+                mistakes={"align the new tokens' mask top-left (np.tril without k=len(cache)): a new token then "
+                          "sees the first token only": np.concatenate([as_float_array(o, "mha(...)") for o in first_only], axis=1)})
 if len(cache) != 6:
     fail(f"after decoding 6 tokens, len(cache) = {len(cache)}, expected 6.")
 ### BEGIN HIDDEN TESTS
@@ -1882,23 +1942,27 @@ _checks.use_reference("softmax", "scaled_dot_product_attention", "create_causal_
 ### END HIDDEN TESTS
 rng = np.random.default_rng(10)
 x = rng.normal(size=(1, 7, 8))
-with uses_earlier_parts("scaled_dot_product_attention", "create_causal_mask"):
+with uses_earlier_parts("scaled_dot_product_attention", "create_causal_mask", *HEAD_HELPERS):
     with quiet():
         mha = MultiHeadAttention(8, 2, seed=5)
         full = mha(x, x, x, mask=create_causal_mask(7))
         cache = KVCache(max_seq_len=8, num_heads=2, head_dim=4)
         prefill = mha.decode_step(x[:, :4], cache)  # the prompt: 4 tokens at once
         rest = [mha.decode_step(x[:, t:t + 1], cache) for t in range(4, 7)]
+        unmasked = mha(x[:, :4], x[:, :4], x[:, :4])  # the prompt without a mask
+        first_only = [mha(x[:, t:t + 1], x[:, :1], x[:, :1]) for t in range(4, 7)]  # tokens seeing token 0 only
     check_shape(prefill, (1, 4, 8), "decode_step output for a 4-token prompt")
     for t, step in zip(range(4, 7), rest):
         check_shape(step, (1, 1, 8), f"decode_step output for one new token (position {t})")
     check_shape(full, (1, 7, 8), "the full causal pass mha(x, x, x, mask=create_causal_mask(7))")
     full = as_float_array(full, "the full causal pass")
-    check_close(prefill, full[:, :4], "prefill of 4 tokens vs the full causal pass",
-                atol=1e-10, hint="Within the new tokens the mask must be causal too.")
+    check_close(prefill, full[:, :4], "prefill of 4 tokens vs the full causal pass", atol=1e-10,
+                mistakes={"leave out the mask: the prompt's tokens then see each other's future": unmasked})
     check_close(np.concatenate([as_float_array(r, "decode_step output") for r in rest], axis=1), full[:, 4:],
-                "tokens decoded one by one after a prefill",
-                atol=1e-10, hint="The mask for new tokens is np.tril(ones((T_new, t0 + T_new)), k=t0).")
+                "tokens decoded one by one after a prefill", atol=1e-10,
+                hint="New token i sits at position len(cache) + i and may see cached positions up to it.",
+                mistakes={"align the new tokens' mask top-left (np.tril without k=len(cache)): a new token then "
+                          "sees the first token only": np.concatenate([as_float_array(o, "mha(...)") for o in first_only], axis=1)})
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
 @_checks.hidden
@@ -1914,8 +1978,17 @@ def _hidden(t):
     for chunk in (3, 2, 1, 3, 1):
         parts.append(t.array(t.call(layer.decode_step, x[:, start:start + chunk].copy(), cache), "decode_step output"))
         start += chunk
+    def chunked(mask_of):  # what decoding in these chunks gives with mask_of(new tokens, cached tokens)
+        outputs, start = [], 0
+        for chunk in (3, 2, 1, 3, 1):
+            seen = x[:, :start + chunk]
+            outputs.append(ref.multi_head(layer, x[:, start:start + chunk], seen, seen, mask_of(chunk, start))[0])
+            start += chunk
+        return np.concatenate(outputs, axis=1)
     t.close(np.concatenate(parts, axis=1), full, "decoding a random (3, 10, 12) batch in chunks 3, 2, 1, 3, 1 vs the full causal pass", atol=1e-10,
-            hint="New tokens need a causal mask aligned to the bottom right: np.tril(ones((T_new, t0 + T_new)), k=t0).")
+            mistakes={"align the new tokens' mask top-left (np.tril without k=len(cache))":
+                      chunked(lambda new, cached: np.tril(np.ones((new, cached + new)))),
+                      "leave out the mask: the new tokens then see each other's future": chunked(lambda new, cached: None)})
     if len(cache) != 10:
         t.fail(f"after decoding 10 tokens in chunks, len(cache) = {len(cache)}, expected 10.")
     t.call(cache.reset)
@@ -2722,25 +2795,23 @@ passed("grouped-query layers have num_kv_heads key/value heads")
 import grading.kernel_checks as _checks
 _checks.use_reference("softmax", "scaled_dot_product_attention", "create_causal_mask", "create_padding_mask")
 ### END HIDDEN TESTS
-# Query heads 0 and 1 get the same columns of W_q. They share key/value head 0, so they must
-# attend identically; head 2 uses key/value head 1 and attends differently.
+# Query head h (columns 2h:2h+2 of x @ W_q) attends with key/value head g (columns 2g:2g+2 of
+# x @ W_k): g = h // 2 here. The weights of each head follow from your attention function.
 rng = np.random.default_rng(19)
 x = rng.normal(size=(2, 5, 8))
-with uses_earlier_parts("scaled_dot_product_attention"):
+with uses_earlier_parts("scaled_dot_product_attention", *HEAD_HELPERS):
     with quiet():
         gqa = MultiHeadAttention(8, 4, seed=6, num_kv_heads=2)
-        W_q = as_float_array(gqa.W_q, "gqa.W_q")
-        W_q[:, 2:4] = W_q[:, 4:6] = W_q[:, 0:2]
-        gqa.W_q = W_q
         y, w = check_pair(gqa(x, x, x, return_attention_weights=True), "gqa(..., return_attention_weights=True)")
+        q, k = x @ as_float_array(gqa.W_q, "gqa.W_q"), x @ as_float_array(gqa.W_k, "gqa.W_k")
+        head = [[scaled_dot_product_attention(q[..., 2 * h:2 * h + 2], k[..., 2 * g:2 * g + 2], k[..., 2 * g:2 * g + 2])[1]
+                 for g in range(2)] for h in range(4)]  # head[h][g]: query head h with key/value head g
     check_shape(y, (2, 5, 8), "output of MultiHeadAttention(8, 4, num_kv_heads=2)")
     check_shape(w, (2, 4, 5, 5), "weights of MultiHeadAttention(8, 4, num_kv_heads=2) (batch, query heads, L, S)")
-    w = as_float_array(w, "the weights")
-    check_close(w[:, 1], w[:, 0], "weights of query head 1 against query head 0 (same queries, both use key/value head 0)",
-                hint="Query head h uses key/value head h // (num_heads // num_kv_heads): np.repeat, not np.tile.")
-    if np.allclose(w[:, 2], w[:, 0]):
-        fail("query heads 0 and 2 attend identically, but head 2 should use key/value head 1: "
-             "split the keys into num_kv_heads heads of size head_dim.")
+    check_close(w, np.stack([head[h][h // 2] for h in range(4)], axis=1),
+                "weights of MultiHeadAttention(8, 4, num_kv_heads=2), query head h with key/value head h // 2",
+                mistakes={"share the key/value heads with np.tile instead of np.repeat (query head h then reads "
+                          "key/value head h % num_kv_heads)": np.stack([head[h][h % 2] for h in range(4)], axis=1)})
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
 @_checks.hidden
@@ -2776,15 +2847,26 @@ _checks.use_reference("softmax", "scaled_dot_product_attention", "create_causal_
 ### END HIDDEN TESTS
 rng = np.random.default_rng(20)
 x = rng.normal(size=(1, 6, 8))
-with uses_earlier_parts("scaled_dot_product_attention", "create_causal_mask"):
+with uses_earlier_parts("scaled_dot_product_attention", "create_causal_mask", *HEAD_HELPERS):
     with quiet():
         gqa = MultiHeadAttention(8, 4, seed=7, num_kv_heads=2)
         full = gqa(x, x, x, mask=create_causal_mask(6))
         cache = KVCache(max_seq_len=6, num_heads=2, head_dim=2)  # only the 2 key/value heads are cached
         steps = [gqa.decode_step(x[:, t:t + 1], cache) for t in range(6)]
+        first_only = [gqa(x[:, t:t + 1], x[:, :1], x[:, :1]) for t in range(6)]  # each token seeing token 0 only
+        # np.tile's order (query heads 0 1 2 3 read key/value heads 0 1 0 1) is np.repeat's (0 0 1 1)
+        # with query heads 1 and 2 traded: their columns of W_q, their rows of W_o.
+        traded = MultiHeadAttention(8, 4, seed=7, num_kv_heads=2)
+        order = np.r_[0:2, 4:6, 2:4, 6:8]
+        traded.W_q, traded.W_o = as_float_array(gqa.W_q, "gqa.W_q")[:, order], as_float_array(gqa.W_o, "gqa.W_o")[order]
+        tiled = traded(x, x, x, mask=create_causal_mask(6))
     check_close(np.concatenate([as_float_array(s, "decode_step output") for s in steps], axis=1), full,
                 "grouped-query decoding token by token vs the full causal pass", atol=1e-10,
-                hint="Append the num_kv_heads key/value heads to the cache, and repeat them after reading.")
+                hint="Append the num_kv_heads key/value heads to the cache, and repeat them after reading.",
+                mistakes={"share the key/value heads with np.tile instead of np.repeat (query head h then reads "
+                          "key/value head h % num_kv_heads)": tiled,
+                          "align the new tokens' mask top-left (np.tril without k=len(cache)): a new token then "
+                          "sees the first token only": np.concatenate([as_float_array(o, "gqa(...)") for o in first_only], axis=1)})
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
 @_checks.hidden
