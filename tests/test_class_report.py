@@ -132,4 +132,6 @@ def test_copies_of_the_instructors_solution_are_flagged_and_own_work_is_not(page
     copies = page.values("copy")
     assert "ada_complete" in copies and "dev_buggy_masks" in copies, copies
     assert not {"kim_own_solution", "lou_copied_late", "cara_blank"} & set(copies), copies
-    assert re.search(r"100%.*14 of 14", page.text_of("copy", "ada_complete"), re.S), page.text_of("copy", "ada_complete")
+    assert re.search(r"100%.*14 of 14", page.text_of("copy", "ada_complete"), re.S), page.text_of(
+        "copy", "ada_complete"
+    )

@@ -2,8 +2,9 @@
 
 One self-contained page (figures inlined, no network): the score distribution, mastery by part,
 what each test cell caught and why, the problems met, late submissions, similar solutions,
-copies of the instructor's solution and the seconds each submission took. Built only from what grading leaves behind (see data.py), so
-it can be rewritten at any time, and a failure to write it never touches a grade.
+copies of the instructor's solution and the seconds each submission took. Built only from what
+grading leaves behind (see data.py), so it can be rewritten at any time, and a failure to write
+it never touches a grade.
 """
 
 import os

@@ -63,7 +63,7 @@ class ClassData:
     failures: dict  # grade id -> [Failure]
     solutions: dict  # student -> {solution cell id: source as graded}
     release_solutions: dict  # solution cell id -> source as released
-    instructor_solutions: dict = None  # solution cell id -> the instructor's code; None without source/
+    instructor_solutions: dict | None = None  # solution cell id -> the instructor's code; None without source/
     duedate: object = None
 
     @property

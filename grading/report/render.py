@@ -54,7 +54,9 @@ def context(data, comparison, copies=None):
         "to_grade_by_hand": [s.name for s in students if s.ungraded],
         "distribution_png": plots.score_distribution(scores, max_score),
         "mastery_png": (
-            plots.mastery_heatmap(rows, [data.part_titles[part] for part in columns], share) if rows and columns else None
+            plots.mastery_heatmap(rows, [data.part_titles[part] for part in columns], share)
+            if rows and columns
+            else None
         ),
         "part_titles": data.part_titles,
         "seconds_png": plots.seconds_per_submission(

@@ -8,8 +8,8 @@ it, whatever the rest of the class handed in.
 import pytest
 
 from builders import cell, disguised, grade_id, solved_source
-from independent_solution import OWN_SOLUTION
 from grading.report.similarity import compare, copies_of_solution
+from independent_solution import OWN_SOLUTION
 
 # Every name the reference's solution cells assign, renamed, as an editor's rename would.
 RENAMED = {
