@@ -1651,10 +1651,9 @@ if RUN_DEMOS:
 # shrink: step `t` computes one row of `1 x t` scores instead of a `t x t` matrix. But the cache adds
 # `2 * layers * B * H_kv * N * head_dim` numbers (keys and values of every layer, for all `N` tokens
 # of each of the `B` sequences; `H_kv` is the number of heads with keys and values, `H` until
-# Part 7), kept for the whole generation. It grows with every token, so at long context it
-# dominates: with long contexts or many sequences at once it outgrows the model's own weights
-# (Part 6 computes how much it is
-# for a 7B model). So when you read that a KV cache "reduces generation memory from O(N^2) to O(N)",
+# Part 7), kept for the whole generation. It grows with every token, so with long contexts or many
+# sequences at once it dominates, and outgrows the model's own weights (Part 6 computes how much it
+# is for a 7B model). So when you read that a KV cache "reduces generation memory from O(N^2) to O(N)",
 # remember that the O(N) is the cache, and its constant is large.
 #
 # ### Your `KVCache`
