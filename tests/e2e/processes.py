@@ -100,7 +100,8 @@ def shared_venv(venv, base, folder, project=None):
 
     A venv made with pyenv runs an interpreter under /root, which no other account can reach
     (/root is mode 700). The twin gets a copy of that interpreter, ``base`` (hard links where
-    possible: instant, no disk), without its own packages; lib/, share/ and etc/ link to
+    possible: instant, no disk), without its own packages (a system interpreter that every
+    account can run, such as Debian's, is used as it is); lib/, share/ and etc/ link to
     ``venv`` (the same packages, Jupyter data and config), and the scripts are copied with the
     twin's python in their #! line. The copy's python finds its libpython through
     LD_LIBRARY_PATH: its built-in search path is the original, under /root.
@@ -109,10 +110,18 @@ def shared_venv(venv, base, folder, project=None):
     editable install's package), lib/, share/ and etc/ are copies instead (hard links, bytecode
     included), and the project's package is copied in place of the editable install's link.
     """
-    python = folder / "python"
-    shutil.copytree(
-        base, python, symlinks=True, copy_function=link_or_copy, ignore=shutil.ignore_patterns("site-packages", "test")
-    )
+    interpreter_name = Path(os.path.realpath(venv / "bin" / "python")).name
+    if readable_by_all(base / "bin" / interpreter_name) and readable_by_all(os.__file__):
+        python = base  # a system interpreter (Debian's /usr/bin/python3): every account runs it as it is
+    else:
+        python = folder / "python"
+        shutil.copytree(
+            base,
+            python,
+            symlinks=True,
+            copy_function=link_or_copy,
+            ignore=shutil.ignore_patterns("site-packages", "test"),
+        )
     twin = folder / "venv"
     bin_folder = twin / "bin"
     bin_folder.mkdir(parents=True)
@@ -131,7 +140,7 @@ def shared_venv(venv, base, folder, project=None):
     if project is not None:
         (packages,) = (twin / "lib").glob("python*/site-packages")
         shutil.copytree(project / "grading", packages / "grading", copy_function=link_or_copy)
-    interpreter = python / "bin" / Path(os.path.realpath(venv / "bin" / "python")).name
+    interpreter = python / "bin" / interpreter_name
     for name in ("python", "python3", interpreter.name):
         (bin_folder / name).symlink_to(interpreter)
     shebang = f"#!{venv / 'bin'}/python".encode()
