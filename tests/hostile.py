@@ -251,16 +251,23 @@ for _target in _targets:
         "SIGKILL to every process it can see that is not itself: its parents (the grading run, the "
         "worker) first, then everything else",
         """
-import os as _os, signal as _signal
+import os as _os, signal as _signal, time as _time
 _me = _os.getpid()
 _pids = sorted((int(p) for p in _os.listdir("/proc") if p.isdigit()), key=lambda p: p != _os.getppid())
 for _pid in _pids:
     if _pid != _me:
         try:
             _os.kill(_pid, _signal.SIGKILL)
-            print("{mark} killed", _pid)
         except OSError:
-            pass
+            continue
+        _time.sleep(0.2)  # a namespace's init ignores it without an error: report only the dead
+        try:
+            with open(f"/proc/{_pid}/stat") as _stat:
+                _state = _stat.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            _state = "gone"
+        if _state in ("gone", "Z", "X"):
+            print("{mark} killed", _pid)
 try:
     _os.kill(-1, _signal.SIGKILL)
 except OSError:
@@ -271,12 +278,15 @@ except OSError:
         "attack_stalls_the_grader",
         "SIGSTOP to every process it can see but itself, so the worker and the run hang",
         """
-import os as _os, signal as _signal
+import os as _os, signal as _signal, time as _time
 for _pid in (int(p) for p in _os.listdir("/proc") if p.isdigit()):
     if _pid != _os.getpid():
         try:
             _os.kill(_pid, _signal.SIGSTOP)
-            print("{mark} stopped", _pid)
+            _time.sleep(0.2)  # a namespace's init ignores it without an error: report only the stopped
+            with open(f"/proc/{_pid}/stat") as _stat:
+                if _stat.read().rsplit(")", 1)[1].split()[0] == "T":
+                    print("{mark} stopped", _pid)
         except OSError:
             pass
 """,

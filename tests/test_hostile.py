@@ -177,14 +177,16 @@ def test_no_attack_got_past_the_sandbox(attacked):
     course, _, _ = attacked
     import nbformat
 
+    got_past = {}
     for attack in ATTACKS:
         nb = nbformat.read(Path(course.path("autograded", attack.name)) / "attention.ipynb", as_version=4)
         printed = "\n".join(
             output.get("text", "") for c in nb.cells if c.cell_type == "code" for output in c.get("outputs", [])
         )
-        assert MARK not in printed, f"{attack.name}: " + "; ".join(
-            line[:200] for line in printed.splitlines() if MARK in line
-        )
+        reports = [line[:200] for line in printed.splitlines() if MARK in line]
+        if reports:
+            got_past[attack.name] = reports
+    assert not got_past, got_past
 
 
 def test_nothing_an_attack_started_or_wrote_outlives_it(attacked):
