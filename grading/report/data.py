@@ -13,6 +13,7 @@ import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
@@ -31,22 +32,22 @@ class GradedCell:
 
 @dataclass
 class Student:
-    name: str
-    recorded: bool
-    raw_score: float  # before the late penalty
-    penalty: float
-    max_score: float
-    cells: dict  # grade id -> [score, max]
-    parts: dict  # part -> [score, max]
-    events: list
-    seconds: float
-    timestamp: object = None  # datetime, or None when the submission had no timestamp
+    """A student's row of grading-report.json and what the gradebook adds to it."""
+
+    result: StudentResult  # its score is before the late penalty
+    penalty: float = 0.0
+    timestamp: datetime | None = None  # None when the submission had no timestamp
     hours_late: float = 0.0
-    ungraded: list = field(default_factory=list)  # cells still waiting for a manual grade
+    ungraded: list[str] = field(default_factory=list)  # cells still waiting for a manual grade
 
     @property
-    def score(self):
-        return max(0.0, self.raw_score - self.penalty)
+    def name(self) -> str:
+        return self.result.student
+
+    @property
+    def score(self) -> float:
+        """After the late penalty."""
+        return max(0.0, self.result.score - self.penalty)
 
 
 @dataclass
@@ -116,7 +117,7 @@ def load(course, report_path):
         by_id = {_nbgrader(cell).get("grade_id"): cell for cell in graded.cells if _nbgrader(cell)}
         data.solutions[student.name] = {cell_id: by_id[cell_id].source for cell_id in solution_ids if cell_id in by_id}
         for graded_cell in cells:
-            score = student.cells.get(graded_cell.grade_id)
+            score = student.result.cells.get(graded_cell.grade_id)
             if graded_cell.manual or not score or score[0] >= score[1] or graded_cell.grade_id not in by_id:
                 continue
             data.failures[graded_cell.grade_id].append(
@@ -139,17 +140,7 @@ def _instructor_solutions(course, solution_ids):
 
 
 def _student(result: StudentResult, gradebook, assignment):
-    student = Student(
-        result.student,
-        result.recorded,
-        result.score,
-        0.0,
-        result.max_score,
-        result.cells,
-        result.parts,
-        result.events,
-        result.seconds,
-    )
+    student = Student(result)
     if not result.recorded:
         return student
     try:

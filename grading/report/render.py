@@ -29,8 +29,8 @@ def render(data, comparison, copies=None):
 def context(data, comparison, copies=None):
     students = data.students
     auto_parts = [part for part in data.parts if part not in data.manual_parts()]
-    max_score = max((s.max_score for s in students), default=0.0)
-    scores = [s.score for s in students if s.recorded]
+    max_score = max((s.result.max_score for s in students), default=0.0)
+    scores = [s.score for s in students if s.result.recorded]
     flagged = comparison.flagged
     partners = {name: [] for name in (s.name for s in students)}
     for pair in flagged:
@@ -38,7 +38,7 @@ def context(data, comparison, copies=None):
         partners[a].append(b)
         partners[b].append(a)
     rows, columns, share = mastery(students, auto_parts)
-    troubled = {s.name for s in students if s.events}
+    troubled = {s.name for s in students if s.result.events}
     return {
         "assignment": data.assignment,
         "generated": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -60,26 +60,26 @@ def context(data, comparison, copies=None):
         ),
         "part_titles": data.part_titles,
         "seconds_png": plots.seconds_per_submission(
-            [s.name for s in students], [s.seconds for s in students], troubled
+            [s.name for s in students], [s.result.seconds for s in students], troubled
         ),
         "test_cells": test_cells(data),
-        "troubled": [s for s in students if s.events],
+        "troubled": [s for s in students if s.result.events],
         "late": [s for s in students if s.hours_late > 0],
         "partners": partners,
         "comparison": comparison,
         "flagged": [side_by_side(pair, data) for pair in flagged],
         "closest_unflagged": [pair for pair in comparison.pairs if not pair.flagged][:UNFLAGGED_SHOWN],
         "copies": copies,
-        "seconds_total": sum(s.seconds for s in students),
+        "seconds_total": sum(s.result.seconds for s in students),
     }
 
 
 def mastery(students, parts):
     """(student names, parts, share of points): weakest students on top, hardest parts first."""
-    recorded = [s for s in students if s.recorded]
+    recorded = [s for s in students if s.result.recorded]
 
     def share(student, part):
-        score, top = student.parts.get(part, (0.0, 0.0))
+        score, top = student.result.parts.get(part, (0.0, 0.0))
         return score / top if top else None
 
     def mean(values):
@@ -87,19 +87,19 @@ def mastery(students, parts):
         return sum(values) / len(values) if values else 1.0
 
     parts = sorted(parts, key=lambda part: (mean(share(s, part) for s in recorded), parts.index(part)))
-    order = sorted(students, key=lambda s: (mean(share(s, part) for part in parts) if s.recorded else -1, s.name))
-    return ([s.name for s in order], parts, [[share(s, part) if s.recorded else None for part in parts] for s in order])
+    order = sorted(students, key=lambda s: (mean(share(s, part) for part in parts) if s.result.recorded else -1, s.name))
+    return ([s.name for s in order], parts, [[share(s, part) if s.result.recorded else None for part in parts] for s in order])
 
 
 def test_cells(data):
     """Each autograded cell: who lost points there and the most frequent reasons, grouped by kind."""
-    recorded = [s for s in data.students if s.recorded]
+    recorded = [s for s in data.students if s.result.recorded]
     out = []
     for cell in data.cells:
         if cell.manual:
             continue
         failures = data.failures.get(cell.grade_id, [])
-        lost = [s.name for s in recorded if s.cells.get(cell.grade_id, [0, 0])[0] < cell.points]
+        lost = [s.name for s in recorded if s.result.cells.get(cell.grade_id, [0, 0])[0] < cell.points]
         kinds = Counter(message_kind(f.message) for f in failures)
         messages = []
         for kind, count in kinds.most_common(MESSAGES_SHOWN):
