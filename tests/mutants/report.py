@@ -114,7 +114,9 @@ def rebuild(report, reviewed, rejudged=None):
     outcomes = [
         Outcome(
             Mutant(**{k: e[k] for k in fields}, code=""),
-            StudentResult(e["id"], recorded=e["recorded"], cells=e["lost"], events=[_event(line) for line in e["events"]]),
+            StudentResult(
+                e["id"], recorded=e["recorded"], cells=e["lost"], events=[_event(line) for line in e["events"]]
+            ),
             Verdict(e["id"], **e["oracle"]),
             reviewed.get(e["id"]),
         )
