@@ -3,18 +3,21 @@
 import datetime
 import statistics
 from collections import Counter
+from collections.abc import Iterable
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from . import plots
-from .data import message_kind
+from .data import ClassData, Student, message_kind
+from .similarity import Comparison, Pair, SolutionCopies
 
 MESSAGES_SHOWN = 3  # most frequent failure messages listed per test cell
 UNFLAGGED_SHOWN = 3  # most similar pairs below the threshold, shown for calibration
 
 
-def render(data, comparison, copies=None):
+def render(data: ClassData, comparison: Comparison, copies: SolutionCopies | None = None) -> str:
     """The report's HTML for ClassData, a similarity Comparison and the copies of the instructor's
     solution (None: the course has no source/ to compare with)."""
     env = Environment(
@@ -26,13 +29,13 @@ def render(data, comparison, copies=None):
     return env.get_template("class-report.html.j2").render(**context(data, comparison, copies))
 
 
-def context(data, comparison, copies=None):
+def context(data: ClassData, comparison: Comparison, copies: SolutionCopies | None = None) -> dict[str, Any]:
     students = data.students
     auto_parts = [part for part in data.parts if part not in data.manual_parts()]
     max_score = max((s.result.max_score for s in students), default=0.0)
     scores = [s.score for s in students if s.result.recorded]
     flagged = comparison.flagged
-    partners = {name: [] for name in (s.name for s in students)}
+    partners: dict[str, list[str]] = {name: [] for name in (s.name for s in students)}
     for pair in flagged:
         a, b = pair.students
         partners[a].append(b)
@@ -74,24 +77,30 @@ def context(data, comparison, copies=None):
     }
 
 
-def mastery(students, parts):
+def mastery(students: list[Student], parts: list[str]) -> tuple[list[str], list[str], list[list[float | None]]]:
     """(student names, parts, share of points): weakest students on top, hardest parts first."""
     recorded = [s for s in students if s.result.recorded]
 
-    def share(student, part):
+    def share(student: Student, part: str) -> float | None:
         score, top = student.result.parts.get(part, (0.0, 0.0))
         return score / top if top else None
 
-    def mean(values):
-        values = [v for v in values if v is not None]
-        return sum(values) / len(values) if values else 1.0
+    def mean(values: Iterable[float | None]) -> float:
+        known = [v for v in values if v is not None]
+        return sum(known) / len(known) if known else 1.0
 
     parts = sorted(parts, key=lambda part: (mean(share(s, part) for s in recorded), parts.index(part)))
-    order = sorted(students, key=lambda s: (mean(share(s, part) for part in parts) if s.result.recorded else -1, s.name))
-    return ([s.name for s in order], parts, [[share(s, part) if s.result.recorded else None for part in parts] for s in order])
+    order = sorted(
+        students, key=lambda s: (mean(share(s, part) for part in parts) if s.result.recorded else -1, s.name)
+    )
+    return (
+        [s.name for s in order],
+        parts,
+        [[share(s, part) if s.result.recorded else None for part in parts] for s in order],
+    )
 
 
-def test_cells(data):
+def test_cells(data: ClassData) -> list[dict[str, Any]]:
     """Each autograded cell: who lost points there and the most frequent reasons, grouped by kind."""
     recorded = [s for s in data.students if s.result.recorded]
     out = []
@@ -119,7 +128,7 @@ def test_cells(data):
     return out
 
 
-def side_by_side(pair, data):
+def side_by_side(pair: Pair, data: ClassData) -> dict[str, Any]:
     """A flagged pair's matching cells, each side with the shared code highlighted."""
     a, b = pair.students
     cell_ids = [cell_id for cell_id in data.release_solutions if cell_id in pair.spans[a] or cell_id in pair.spans[b]]
@@ -134,7 +143,7 @@ def side_by_side(pair, data):
     return {"pair": pair, "cells": cells}
 
 
-def highlight(source, spans):
+def highlight(source: str, spans: list[tuple[int, int]]) -> Markup:
     """HTML of ``source`` with the (start, end) character spans marked."""
     html, at = [], 0
     for start, end in spans:
