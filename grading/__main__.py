@@ -26,14 +26,14 @@ from .release import generate_release
 from .summary import summarize
 
 
-def release(course, args):
+def release(course: Course, args: argparse.Namespace) -> None:
     """Regenerate release/ from source/, and the tests the gradebook holds for it."""
     print(f"release: generating release/{args.assignment} from source/{args.assignment}")
     generate_release(course)
     import_due_dates(course)
 
 
-def grade(course, args):
+def grade(course: Course, args: argparse.Namespace) -> None:
     """Grade every submission (or --student) against the committed release."""
     settings = ExecutionSettings(
         timeout=args.timeout,
@@ -63,7 +63,7 @@ def grade(course, args):
     print(f"  per-student details   {run.REPORT_JSON};  nbgrader's log: .grading/grading.log")
 
 
-def gib(text):
+def gib(text: str) -> int:
     """A --memory-limit in GiB, as bytes (0: no limit, as GuardedExecute reads it)."""
     value = float(text)
     if not value >= 0:
@@ -71,7 +71,7 @@ def gib(text):
     return int(value * 2**30)
 
 
-def parse_args(argv):
+def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m grading",
         description=__doc__.splitlines()[0],
@@ -125,7 +125,7 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["export"]:  # a student's command: no course, its own options
         return export.main(argv[1:])

@@ -23,6 +23,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, List, Unicode
 
+from .course import Course
+
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 MATCHING = ["ID", "SIS User ID", "SIS Login ID"]  # Canvas needs one of them to find the student
 POINTS_POSSIBLE = "Points Possible"
@@ -51,7 +53,7 @@ class CanvasExportPlugin(ExportPlugin):
     ).tag(config=True)
     unmatched = List(Unicode(), help="nbgrader students left out: not in the roster").tag(config=False)
 
-    def export(self, gradebook):
+    def export(self, gradebook: Gradebook) -> None:
         dest = self.to or DEFAULT_FILE
         roster = read_roster(self.roster)
         assignments = [a for a in gradebook.assignments if not self.assignment or a.name in self.assignment]
@@ -74,7 +76,7 @@ class CanvasExportPlugin(ExportPlugin):
         self.log.info("wrote %s", dest)
 
 
-def read_roster(path):
+def read_roster(path: str) -> dict[str, dict[str, str]]:
     """nbgrader id -> {Canvas column: value}, in the roster's order. Raises RosterError."""
     if not os.path.exists(path):
         raise RosterError(f"no roster at {path}: a CSV with the columns {ROSTER_ID}, {', '.join(CANVAS_COLUMNS)}")
@@ -101,7 +103,7 @@ def read_roster(path):
     return roster
 
 
-def export_canvas_grades(course, to=DEFAULT_FILE):
+def export_canvas_grades(course: Course, to: str = DEFAULT_FILE) -> tuple[str | None, str | None]:
     """The grade command's Canvas export: (path, None), (path, who was left out) or (None, why not)."""
     plugin = CanvasExportPlugin(config=course.config, log=course.log)
     plugin.roster = os.path.join(course.root, plugin.roster)
@@ -116,7 +118,7 @@ def export_canvas_grades(course, to=DEFAULT_FILE):
     return plugin.to, (f"not in the roster, left out: {', '.join(plugin.unmatched)}" if plugin.unmatched else None)
 
 
-def _score(gradebook, assignment, student_id):
+def _score(gradebook: Gradebook, assignment: str, student_id: str) -> str:
     try:
         submission = gradebook.find_submission(assignment, student_id)
     except MissingEntry:
@@ -124,5 +126,5 @@ def _score(gradebook, assignment, student_id):
     return _number(max(0.0, submission.score - (submission.late_submission_penalty or 0.0)))
 
 
-def _number(value):
+def _number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")

@@ -11,10 +11,14 @@ import glob
 import logging
 import os
 import sys
+from logging import Logger
+from typing import Any
 
 from nbgrader.apps.baseapp import NbGrader
+from nbgrader.converters import BaseConverter
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import capture_log, chdir, temp_attrs
+from traitlets.config import Config
 
 from .errors import PipelineError
 
@@ -24,7 +28,7 @@ ASSIGNMENT = "attention"
 STAGED_SUBMITTED = os.path.join(".grading", "submitted")
 
 
-def load_config(root):
+def load_config(root: str) -> Config:
     """The course's configuration as nbgrader's own commands see it from ``root``: every
     nbgrader_config.py on the Jupyter config path, then the course root's, which wins."""
     app = NbGrader()
@@ -41,7 +45,9 @@ class Course:
     with whatever its own machine has. ``log`` defaults to ``.grading/grading.log``.
     """
 
-    def __init__(self, root=".", assignment=ASSIGNMENT, config=None, log=None):
+    def __init__(
+        self, root: str = ".", assignment: str = ASSIGNMENT, config: Config | None = None, log: Logger | None = None
+    ) -> None:
         self.root = os.path.abspath(root)
         self.assignment = assignment
         cfg = load_config(self.root) if config is None else copy.deepcopy(config)
@@ -51,16 +57,16 @@ class Course:
         self.log = log or _file_logger(os.path.join(self.root, ".grading", "grading.log"))
         put_python_scripts_on_path()
 
-    def path(self, step, student="."):
+    def path(self, step: str, student: str = ".") -> str:
         """Folder of this assignment at a step (``source``, ``submitted``, ...) for a student."""
         return self.coursedir.format_path(step, student, self.assignment)
 
     @property
-    def db_url(self):
+    def db_url(self) -> str:
         return self.coursedir.db_url
 
     @property
-    def notebook(self):
+    def notebook(self) -> str:
         """Name (without .ipynb) of the assignment's notebook in release/."""
         folder = self.path(self.coursedir.release_directory)
         found = sorted(glob.glob(os.path.join(folder, "*.ipynb")))
@@ -74,10 +80,10 @@ class Course:
             )
         return os.path.splitext(os.path.basename(found[0]))[0]
 
-    def notebook_path(self, step, student="."):
+    def notebook_path(self, step: str, student: str = ".") -> str:
         return os.path.join(self.path(step, student), self.notebook + ".ipynb")
 
-    def run(self, converter_class, student, **directories):
+    def run(self, converter_class: type[BaseConverter], student: str, **directories: str) -> dict[str, Any]:
         """Run an nbgrader converter for one student (``"."`` for none), folders optionally
         replaced (``submitted_directory=...``); returns nbgrader's {"success", "log", "error"}."""
         converter = converter_class(coursedir=self.coursedir, config=self.config, log=self.log)
@@ -85,7 +91,7 @@ class Course:
         with temp_attrs(self.coursedir, assignment_id=self.assignment, student_id=student, **directories):
             return capture_log(converter)
 
-    def students(self):
+    def students(self) -> list[str]:
         """Student ids: the folders under submitted/."""
         base = os.path.join(self.root, self.coursedir.submitted_directory)
         if not os.path.isdir(base):
@@ -95,14 +101,14 @@ class Course:
         )
 
 
-def put_python_scripts_on_path():
+def put_python_scripts_on_path() -> None:
     """nbgrader runs `alembic` (and kernels run `python`) by name: use this environment's."""
     scripts = os.path.dirname(sys.executable)
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
-def _file_logger(path):
+def _file_logger(path: str) -> Logger:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     logger = logging.getLogger(f"grading.nbgrader.{path}")
     if not logger.handlers:

@@ -11,16 +11,18 @@ penalty of the course's late-submission plugin (nbgrader_config.py).
 
 import csv
 import os
+from datetime import datetime
 
 from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 
+from .course import Course
 from .errors import PipelineError
 
 DUE_DATES = "assignments.csv"
 
 
-def import_due_dates(course, path=None):
+def import_due_dates(course: Course, path: str | None = None) -> dict[str, datetime | None]:
     """Set the gradebook's due dates from the course's assignments.csv; return {name: due date}."""
     path = path or os.path.join(course.root, DUE_DATES)
     if not os.path.exists(path):

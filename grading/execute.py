@@ -32,9 +32,12 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from queue import Empty
+from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -47,7 +50,7 @@ from traitlets import Bool, Dict, Float, Instance, Integer, Unicode, default
 
 from . import events, remote, sandbox, student_agent
 from .events import record_event
-from .sandbox import SandboxUnavailable
+from .sandbox import Limits, SandboxUnavailable
 
 SETUP_PREFIX = "setup-"  # locked cells whose grade id starts so run in both kernels
 STUDENT, TESTS, BOTH = "student", "tests", "both"
@@ -64,7 +67,7 @@ class StoredCell:
     source: str  # as nbgrader stored it when the assignment was generated
 
 
-def stored_cells(info):
+def stored_cells(info: dict[str, Any]) -> dict[str, StoredCell]:
     """Grade id -> StoredCell for the cells that run in the test kernel, from the gradebook."""
     with Gradebook(info["db_url"]) as gradebook:
         notebook = gradebook.find_notebook(info["notebook"], info["assignment"])
@@ -88,13 +91,14 @@ class StudentKernelManager(AsyncKernelManager):
     sandboxed = Bool(True)
     bwrap = Unicode("")
     groups = Instance(sandbox.ControlGroups, allow_none=True)
-    limits = Instance(sandbox.Limits, ())
+    limits = Instance(Limits, ())
     kernel_env = Dict({})
 
-    def format_kernel_cmd(self, extra_arguments=None):
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         command = super().format_kernel_cmd(extra_arguments)
         # The kernel is not the process jupyter_client starts (that is bubblewrap, whose end
         # ends the sandbox): ipykernel's interrupt message reaches the kernel itself.
+        assert self.kernel_spec is not None  # as in super(), which has just read the command from it
         self.kernel_spec.interrupt_mode = "message"
         here = sandbox.INSIDE if self.sandboxed else self.run_dir
         if self.sandboxed:
@@ -110,7 +114,8 @@ class StudentKernelManager(AsyncKernelManager):
             )
         return [*sandbox.prlimit(self.limits, per_user=True), *command]
 
-    async def start_kernel(self, **kw):
+    # jupyter_client types start_kernel as KernelManager's synchronous one, even on AsyncKernelManager
+    async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
         # The kernel's own console chatter would interleave with the grader's progress
         # report; what matters is in the cell outputs.
         kw.setdefault("stdout", subprocess.DEVNULL)
@@ -119,7 +124,7 @@ class StudentKernelManager(AsyncKernelManager):
         kw["env"] = dict(os.environ) if self.sandboxed else {**os.environ, **self._environment()}
         await super().start_kernel(**kw)
 
-    def _environment(self):
+    def _environment(self) -> dict[str, str]:
         """The kernel's whole environment (inside a sandbox nothing else is set): its Jupyter,
         IPython and matplotlib folders in its own /tmp, the agent on its path."""
         here = sandbox.INSIDE if self.sandboxed else self.run_dir
@@ -140,7 +145,7 @@ class StudentKernelManager(AsyncKernelManager):
             environment["NBGRADER_EXECUTION"] = os.environ["NBGRADER_EXECUTION"]
         return environment
 
-    def _connection_file_inside(self):
+    def _connection_file_inside(self) -> str:
         """A copy of the connection file with the sandbox's paths, readable by its user."""
         import json
 
@@ -155,20 +160,22 @@ class StudentKernelManager(AsyncKernelManager):
         return os.path.join(sandbox.INSIDE, "kernel-inside.json")
 
 
-def _short_tmp():
+def _short_tmp() -> str:
     """The temporary folder, unless its path is too long for the kernels' Unix sockets (108
     bytes, and a few dozen go to the names below it): then /tmp."""
     folder = tempfile.gettempdir()
     return folder if len(folder) < 50 else "/tmp"
 
 
-def error_output(ename, evalue):
+def error_output(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
 class GuardedExecute(Execute):
     """nbgrader's Execute, with the tests in a kernel of their own and the student's kernel
     sandboxed, a time budget, an output cap and kernel recovery."""
+
+    kc: AsyncKernelClient | None  # nbclient's client of the student's kernel (nbgrader's Execute is untyped)
 
     budget = Float(
         120.0, help="Seconds for the whole notebook. Cells left when it runs out are not run (score 0)."
@@ -206,24 +213,24 @@ class GuardedExecute(Execute):
         help="Environment variables set for both kernels.",
     ).tag(config=True)
 
-    def __init__(self, **kw):
+    def __init__(self, **kw: Any) -> None:
         kw.setdefault("kernel_manager_class", StudentKernelManager)
         super().__init__(**kw)
 
     @default("timeout_func")
-    def _timeout_func_default(self):
+    def _timeout_func_default(self) -> Callable[[NotebookNode], int]:
         return self._timeout_within_budget
 
     @default("on_cell_execute")
-    def _on_cell_execute_default(self):
+    def _on_cell_execute_default(self) -> Callable[..., None]:
         return self._note_cell_start
 
     @default("on_cell_error")
-    def _on_cell_error_default(self):
+    def _on_cell_error_default(self) -> Callable[..., None]:
         return self._note_timeout
 
-    def limits(self):
-        return sandbox.Limits(
+    def limits(self) -> Limits:
+        return Limits(
             memory=self.memory_limit or 2**62,
             processes=self.max_processes,
             open_files=self.max_open_files,
@@ -232,7 +239,7 @@ class GuardedExecute(Execute):
             tmp_size=self.max_tmp_bytes,
         )
 
-    def create_kernel_manager(self):
+    def create_kernel_manager(self) -> StudentKernelManager:
         km = super().create_kernel_manager()
         km.transport, km.ip = "ipc", os.path.join(self._run_dir, "kernel")
         km.connection_file = os.path.join(self._run_dir, "kernel.json")
@@ -242,18 +249,21 @@ class GuardedExecute(Execute):
 
     # -- the notebook ------------------------------------------------------------------------
 
-    def preprocess(self, nb, resources=None, km=None):
+    def preprocess(
+        self, nb: NotebookNode, resources: dict[str, Any], km: StudentKernelManager | None = None
+    ) -> tuple[NotebookNode, dict[str, Any]]:
         if self.sandbox and (problem := sandbox.available(self.bwrap)):
             raise SandboxUnavailable(problem)
         self._stored = stored_cells(resources["nbgrader"])
         self._deadline = time.monotonic() + self.budget
-        self._clean = []  # indices of cells that ran cleanly in the student's kernel: replayed after a restart
-        self._trusted = []  # indices of the cells run in the test kernel: replayed if it has to be restarted
+        self._clean: list[int] = []  # cells that ran cleanly in the student's kernel: replayed after a restart
+        self._trusted: list[int] = []  # cells run in the test kernel: replayed if it has to be restarted
         self._restoring = self._test_kernel_restarted = False
         self._restarts = 0
-        self._lost = None  # why the remaining cells are not run, once that happens
-        self._output_sizes = {}
-        self._cell_started, self._cell_timeout = time.monotonic(), None
+        self._lost: str | None = None  # why the remaining cells are not run, once that happens
+        self._output_sizes: dict[tuple[str, str], int] = {}  # (request id, "bytes" or "displays") -> so far
+        self._cell_started = time.monotonic()
+        self._cell_timeout: int | None = None
         if not self.sandbox:
             record_event(
                 nb,
@@ -274,7 +284,7 @@ class GuardedExecute(Execute):
                 if self._groups:
                     self._groups.remove()
 
-    def _prepare_run_dir(self, scratch):
+    def _prepare_run_dir(self, scratch: str) -> str:
         """The student kernel's run folder: its connection files, the agent's socket and code."""
         run_dir = os.path.join(scratch, "student")
         package = os.path.dirname(student_agent.__file__)
@@ -290,7 +300,9 @@ class GuardedExecute(Execute):
                     os.chown(name, uid, uid)
         return run_dir
 
-    def preprocess_cell(self, cell, resources, index):
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict[str, Any], index: int
+    ) -> tuple[NotebookNode, dict[str, Any]]:
         if cell.cell_type != "code" or not cell.source.strip():
             return cell, resources
         if self._lost is None and time.monotonic() >= self._deadline:
@@ -307,7 +319,7 @@ class GuardedExecute(Execute):
 
     # -- the student's kernel ----------------------------------------------------------------
 
-    def _run_student(self, cell, index):
+    def _run_student(self, cell: NotebookNode, index: int) -> None:
         try:
             self.execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
         except (DeadKernelError, CellTimeoutError) as error:
@@ -320,7 +332,7 @@ class GuardedExecute(Execute):
         if not any(out.output_type == "error" for out in cell.outputs):
             self._clean.append(index)
 
-    def _recover(self, index, reason):
+    def _recover(self, index: int, reason: str) -> None:
         """Restart the student's kernel and replay its clean cells, or give up on the notebook."""
         self._event(index, events.KERNEL, reason)
         self._restarts += 1
@@ -329,18 +341,19 @@ class GuardedExecute(Execute):
         elif not run_sync(self._async_restart_and_replay)():
             self._lost = "not run: the kernel could not be restored after the failure above"
 
-    def _out_of_time(self, index):
+    def _out_of_time(self, index: int) -> None:
         self._lost = (
             f"not run: the grader's time budget of {self.budget:g} s for this notebook ran out before this cell"
         )
         self._event(index, events.BUDGET, self._lost)
 
-    async def _async_restart_and_replay(self):
+    async def _async_restart_and_replay(self) -> bool:
         """Fresh kernel, then re-run the cells that had run cleanly; their outputs are kept as
         they were. Whether the kernel is back where it was (if the budget ran out meanwhile,
         the next cell says so)."""
         await ensure_async(self.km.restart_kernel(now=True))
-        await ensure_async(self.kc.stop_channels())
+        assert self.kc is not None
+        self.kc.stop_channels()
         self.kc = None
         await self.async_start_new_kernel_client()
         for index in self._clean:
@@ -357,7 +370,7 @@ class GuardedExecute(Execute):
 
     # -- the test kernel -----------------------------------------------------------------------
 
-    def _run_tests(self, cell, index, stored):
+    def _run_tests(self, cell: NotebookNode, index: int, stored: StoredCell) -> None:
         """Run the stored source of a test or setup cell in the test kernel. A setup cell keeps
         the outputs of the student's run; a test cell gets the test kernel's."""
         target = cell if stored.where == TESTS else copy.deepcopy(cell)
@@ -371,11 +384,12 @@ class GuardedExecute(Execute):
         if stored.where == BOTH and any(out.output_type == "error" for out in target.outputs):
             self._event(index, events.GRADER, "a setup cell failed in the grader's test kernel")
 
-    async def _async_run_tests(self, cell, index):
+    async def _async_run_tests(self, cell: NotebookNode, index: int) -> str | None:
         """Run ``cell`` in the test kernel, the student's kernel answering its requests meanwhile
         (grading.remote binds the student's names before the cell, ends it on their side after).
         None, or why the student's kernel must be restarted."""
         await self._tests.ready()
+        assert self.kc is not None  # as nbclient has it, once the notebook's kernel has started
         request = self.kc.execute(SERVE, silent=True, store_history=False, allow_stdin=False)
         try:
             await self._tests.client.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
@@ -411,16 +425,17 @@ class GuardedExecute(Execute):
             return "your kernel did not go back to idle after this test (it died, or hung); the grader restarted it"
         return None
 
-    async def _interrupted(self, request):
+    async def _interrupted(self, request: str) -> bool:
         """After a test cell ran out of time: whether interrupting the student's kernel stopped
         their code. Then the agent connects anew, so that nothing half-sent is left between
         the kernels."""
         await ensure_async(self.km.interrupt_kernel())
         if not await self._serving_ended(request):
             return False
+        assert self.kc is not None
         return await self._serving_ended(self.kc.execute(RECONNECT, silent=True, store_history=False))
 
-    async def _restart_test_kernel(self, index):
+    async def _restart_test_kernel(self, index: int) -> str | None:
         """A fresh test kernel, and a fresh student's kernel whose agent connects to it, both
         brought back to where they were: the student's clean cells replayed, then every earlier
         cell of the test kernel (a test cell defines what later ones use: the reference versions,
@@ -444,12 +459,13 @@ class GuardedExecute(Execute):
         finally:
             self._restoring = False
 
-    async def _serving_ended(self, request):
+    async def _serving_ended(self, request: str) -> bool:
         """Whether the student's kernel answered ``request`` (SERVE) within SERVE_GRACE."""
         deadline = time.monotonic() + SERVE_GRACE
         while time.monotonic() < deadline:
             try:
-                reply = await ensure_async(self.kc.get_shell_msg(timeout=0.5))
+                assert self.kc is not None
+                reply = await self.kc.get_shell_msg(timeout=0.5)
             except Empty:
                 if not await ensure_async(self.km.is_alive()):
                     return False
@@ -460,32 +476,34 @@ class GuardedExecute(Execute):
 
     # -- nbclient's hooks ----------------------------------------------------------------------
 
-    def _timeout_within_budget(self, cell):
+    def _timeout_within_budget(self, cell: NotebookNode) -> int:
         """The cell's timeout: Execute.timeout, cut to what is left of the budget."""
         remaining = max(1, math.ceil(self._deadline - time.monotonic()))
         timeout = self.timeout if self.timeout and self.timeout > 0 else None
         self._cell_timeout = remaining if timeout is None else min(timeout, remaining)
         return self._cell_timeout
 
-    def _note_cell_start(self, cell, cell_index):
+    def _note_cell_start(self, cell: NotebookNode, cell_index: int) -> None:
         self._cell_started = time.monotonic()
 
-    def _note_timeout(self, cell, cell_index, execute_reply):
+    def _note_timeout(self, cell: NotebookNode, cell_index: int, execute_reply: dict[str, Any]) -> None:
         # After a timeout, nbclient interrupts the kernel and replies with error_on_timeout.
         if self.error_on_timeout and execute_reply["content"].get("ename") == self.error_on_timeout["ename"]:
             self._event(cell_index, events.TIMEOUT, self._timeout_message())
 
-    def _ran_out_of_time(self):
+    def _ran_out_of_time(self) -> bool:
         return self._cell_timeout is not None and time.monotonic() - self._cell_started >= self._cell_timeout
 
-    def _timeout_message(self):
+    def _timeout_message(self) -> str:
         return (
             "interrupted after its time limit"
             if self._cell_timeout is None
             else f"interrupted after {self._cell_timeout} s"
         )
 
-    def output(self, outs, msg, display_id, cell_index):
+    def output(
+        self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int
+    ) -> NotebookNode | None:
         parent = msg["parent_header"].get("msg_id")
         if msg["msg_type"] == "stream":
             used = self._output_sizes.get((parent, "bytes"), 0)
@@ -509,7 +527,7 @@ class GuardedExecute(Execute):
 
     # -- reporting -----------------------------------------------------------------------
 
-    def _describe(self, error):
+    def _describe(self, error: BaseException) -> str:
         if isinstance(error, DeadKernelError):
             return (
                 "the kernel died while running this cell (os._exit, a crash in compiled code, "
@@ -520,7 +538,7 @@ class GuardedExecute(Execute):
             "KeyboardInterrupt?); the grader restarted the kernel and went on"
         )
 
-    def _event(self, index, kind, detail):
+    def _event(self, index: int, kind: str, detail: str) -> None:
         cell = self.nb.cells[index]
         record_event(
             self.nb,
@@ -536,11 +554,19 @@ class TestKernel:
     nbclient client with the executor's time limits and hooks. Started when a notebook starts
     (alongside the student's kernel), shut down when it ends."""
 
-    def __init__(self, executor, nb, socket_path, scratch, memory_group=None):
+    def __init__(
+        self,
+        executor: GuardedExecute,
+        nb: NotebookNode,
+        socket_path: str,
+        scratch: str,
+        memory_group: str | None = None,
+    ) -> None:
         self.socket_path = socket_path
         folder = os.path.join(scratch, "tests")
         os.makedirs(folder)
-        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(folder, "kernel"))
+        # nbclient types its km as any KernelManager (synchronous methods): kept here as what it is
+        self.km = km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(folder, "kernel"))
         km.connection_file = os.path.join(folder, "kernel.json")
         self.client = NotebookClient(
             nb,
@@ -575,20 +601,21 @@ class TestKernel:
         run_sync(self.client.async_start_new_kernel)(**self._start_kwargs)
         self._ready = False
 
-    async def ready(self):
+    async def ready(self) -> None:
         if not self._ready:
             await self.client.async_start_new_kernel_client()
             self._ready = True
 
-    async def restart(self):
+    async def restart(self) -> None:
         """A fresh test kernel (GuardedExecute then runs the setup cells in it again)."""
-        await ensure_async(self.client.km.restart_kernel(now=True))
+        await ensure_async(self.km.restart_kernel(now=True))
+        assert self.client.kc is not None  # ready() made it
         self.client.kc.stop_channels()
         self._ready = False
         await self.ready()
 
-    def shut_down(self):
+    def shut_down(self) -> None:
         if self.client.kc is not None:
             self.client.kc.stop_channels()
-        if self.client.km.has_kernel:
-            run_sync(self.client.km.shutdown_kernel)(now=True)
+        if self.km.has_kernel:
+            run_sync(self.km.shutdown_kernel)(now=True)

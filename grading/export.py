@@ -33,6 +33,7 @@ import tempfile
 
 import jupytext
 import nbformat
+from nbformat import NotebookNode
 
 from . import tensor_adapter
 from .intake import read_submitted_notebook
@@ -62,12 +63,12 @@ class ExportError(Exception):
     """The notebook cannot be exported; the message says why and what to do."""
 
 
-def exported_cells(nb):
+def exported_cells(nb: NotebookNode) -> list[NotebookNode]:
     """The code cells tagged ``export``, in notebook order."""
     return [cell for cell in nb.cells if cell.cell_type == "code" and TAG in cell.metadata.get("tags", [])]
 
 
-def module_source(nb, origin):
+def module_source(nb: NotebookNode, origin: str) -> str:
     """The text of the module: a header saying where it came from, the exported code, the adapter's call."""
     cells = exported_cells(nb)
     if not cells:
@@ -88,7 +89,7 @@ def module_source(nb, origin):
     )
 
 
-def public_names(tree):
+def public_names(tree: ast.Module) -> list[str]:
     """Top-level functions, classes and variables of a module that do not start with ``_``."""
     names = []
     for node in tree.body:
@@ -103,7 +104,7 @@ def public_names(tree):
     return names
 
 
-def _syntax_error_message(cells, code, origin):
+def _syntax_error_message(cells: list[NotebookNode], code: list[str], origin: str) -> str:
     """Which exported cell does not compile, at which of its lines, and what to do."""
     for number, (cell, text) in enumerate(zip(cells, code), start=1):
         script = jupytext.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(text)]), fmt=_SCRIPT)
@@ -121,16 +122,16 @@ def _syntax_error_message(cells, code, origin):
     return f"the cells of {origin} tagged {TAG!r} do not make a valid Python module together."
 
 
-def _ordinal(number):
+def _ordinal(number: int) -> str:
     return f"{number}{'th' if 10 <= number % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th')}"
 
 
-def read_notebook(path):
+def read_notebook(path: str) -> NotebookNode:
     """A notebook (.ipynb, or a jupytext text notebook such as the source's .py twin)."""
     if not os.path.isfile(path):
         raise ExportError(f"{path} does not exist or is not a file.")
     if path.endswith(".ipynb"):
-        problems = []
+        problems: list[str] = []
         nb = read_submitted_notebook(path, problems)
         if nb is None:
             raise ExportError("; ".join(problems) + ".")
@@ -141,7 +142,7 @@ def read_notebook(path):
         raise ExportError(f"{path} cannot be read as a notebook ({error}).") from None
 
 
-def export(notebook, to):
+def export(notebook: str, to: str) -> str:
     """Write ``to/tinytorch/core/attention.py`` from ``notebook``, and the adapter it imports; return its path.
 
     The package's ``__init__.py`` files are created only where missing, so modules already
@@ -173,7 +174,7 @@ def export(notebook, to):
     return target
 
 
-def adapter_source():
+def adapter_source() -> str:
     """``grading/tensor_adapter.py`` as the exported module's ``_attention_adapter.py``, with a header."""
     with open(tensor_adapter.__file__, encoding="utf-8") as handle:
         code = handle.read()
@@ -183,7 +184,7 @@ def adapter_source():
     )
 
 
-def _write_atomically(path, text):
+def _write_atomically(path: str, text: str) -> None:
     folder = os.path.dirname(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{MODULE}-", suffix=".py", dir=folder)
     try:
@@ -196,7 +197,7 @@ def _write_atomically(path, text):
         raise
 
 
-def parse_args(argv):
+def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m grading export",
         description=__doc__.splitlines()[0],
@@ -213,7 +214,7 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def main(argv):
+def main(argv: list[str]) -> int:
     args = parse_args(argv)
     try:
         target = export(args.notebook, os.path.expanduser(args.to))

@@ -18,8 +18,9 @@ import shutil
 from dataclasses import dataclass, field
 
 import nbformat
+from nbformat import NotebookNode
 
-from .course import STAGED_SUBMITTED
+from .course import STAGED_SUBMITTED, Course
 from .events import INTAKE, record_event
 from .tampering import scan
 
@@ -27,17 +28,17 @@ from .tampering import scan
 @dataclass
 class Intake:
     student: str
-    problems: list = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
     graded_as_blank: bool = False
 
 
-def read_release(course):
+def read_release(course: Course) -> NotebookNode:
     """The released notebook, read once per run and given to every call below (a class of
     hundreds would otherwise parse it hundreds of times)."""
     return nbformat.read(course.notebook_path(course.coursedir.release_directory), as_version=4)
 
 
-def stage_submission(course, student, release=None):
+def stage_submission(course: Course, student: str, release: NotebookNode | None = None) -> Intake:
     """Stage ``student``'s submission for grading; return what was found wrong with it.
     ``release``: the released notebook (``read_release``), read from the course if not given."""
     release = read_release(course) if release is None else release
@@ -82,7 +83,7 @@ def stage_submission(course, student, release=None):
     return intake
 
 
-def stage_blank(course, student, problems, release=None):
+def stage_blank(course: Course, student: str, problems: list[str], release: NotebookNode | None = None) -> None:
     """Stage the blank release, with the problems as a note on top, in place of a submission."""
     nb = blank_stand_in(read_release(course) if release is None else release, problems)
     for problem in problems:
@@ -90,7 +91,7 @@ def stage_blank(course, student, problems, release=None):
     nbformat.write(nb, os.path.join(course.path(STAGED_SUBMITTED, student), course.notebook + ".ipynb"))
 
 
-def read_submitted_notebook(path, problems):
+def read_submitted_notebook(path: str, problems: list[str]) -> NotebookNode | None:
     """The notebook at path as nbformat 4, or None (with the reason appended to problems)."""
     name = os.path.basename(path)
     try:
@@ -116,7 +117,7 @@ def read_submitted_notebook(path, problems):
     return nb
 
 
-def _repair(nb):
+def _repair(nb: NotebookNode) -> NotebookNode:
     """Fill in the keys whose absence is the usual way a hand-edited notebook is invalid."""
     nb.setdefault("metadata", {})
     nb.setdefault("cells", [])
@@ -133,7 +134,7 @@ def _repair(nb):
     return nbformat.from_dict(normalized)
 
 
-def blank_stand_in(release, problems):
+def blank_stand_in(release: NotebookNode, problems: list[str]) -> NotebookNode:
     """A copy of the released notebook, with a note on top saying why it stands in for the submission."""
     nb = copy.deepcopy(release)
     note = (
@@ -146,6 +147,6 @@ def blank_stand_in(release, problems):
     return nb
 
 
-def _first_line(error):
+def _first_line(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0][:200]

@@ -26,8 +26,11 @@ import numbers
 import sys
 import types
 import warnings
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NoReturn, TypeGuard, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from . import remote
 
@@ -36,38 +39,38 @@ class HiddenCheckFailed(AssertionError):
     """A hidden check found a wrong result; the message says which property and by how much."""
 
 
-def fail(message):
+def fail(message: str) -> NoReturn:
     raise HiddenCheckFailed(message)
 
 
 @contextlib.contextmanager
-def quiet():
+def quiet() -> Iterator[None]:
     """Compute without letting warnings reach stderr (nbgrader fails a cell that writes there)."""
     with warnings.catch_warnings(), np.errstate(all="ignore"), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
         yield
 
 
-def call(function, *args, **kwargs):
+def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``function(*args, **kwargs)``: a student's function, called by a hidden test."""
     with quiet():
         return function(*args, **kwargs)
 
 
-def peak_bytes(function, *args, **kwargs):
+def peak_bytes(function: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, int]:
     """(result, peak bytes) of a student's function: how far the memory of the student's kernel
     rose while it ran, measured from outside it (grading.remote.Bridge.peak_memory)."""
     with quiet():
         return remote.bridge().peak_memory(function, *args, **kwargs)
 
 
-def own(name):
+def own(name: str) -> Any:
     """The student's own ``name``, even while ``use_reference`` swaps a reference version in: to
     find out whether an earlier part of theirs is what made a later test fail."""
     return remote.bridge().own(name)
 
 
-def place(value):
+def place(value: object) -> Any:
     """A copy of ``value`` made in the student's kernel: an array the test can change there
     after passing it to the student's code (``.fill``), to see whether that code kept a copy."""
     return remote.bridge().place(value)
@@ -76,7 +79,7 @@ def place(value):
 # -- reading results ---------------------------------------------------------------------------
 
 
-def array(x, what):
+def array(x: object, what: str) -> NDArray[np.float64]:
     """A float64 copy of x, or a clear failure."""
     if x is None:
         fail(f"{what} is None: is a `return` statement missing?")
@@ -89,17 +92,17 @@ def array(x, what):
         fail(f"{what} cannot be read as an array of numbers ({error}).")
 
 
-def _first(mask):
+def _first(mask: NDArray[np.bool_]) -> tuple[int, ...]:
     """Index (a tuple) of the first True entry of a boolean array."""
     return tuple(int(i) for i in np.unravel_index(int(mask.reshape(-1).argmax()), mask.shape))
 
 
-def _shape_of(x):
+def _shape_of(x: object) -> tuple[int, ...] | None:
     if isinstance(x, remote.Remote):
         return None
     try:
         with quiet():
-            return tuple(np.shape(x))
+            return tuple(np.shape(cast(ArrayLike, x)))  # np.shape reads any object; a ragged list raises
     except Exception:  # a ragged list
         return None
 
@@ -107,7 +110,7 @@ def _shape_of(x):
 # -- checks ------------------------------------------------------------------------------------
 
 
-def is_pair(result, what):
+def is_pair(result: object, what: str) -> tuple[Any, ...]:
     """result is a tuple (or list) of two things, as ``(output, weights)``."""
     items = tuple(result) if isinstance(result, (tuple, list)) else ()
     if len(items) != 2:
@@ -115,7 +118,7 @@ def is_pair(result, what):
     return items
 
 
-def shape(x, expected_shape, what):
+def shape(x: object, expected_shape: tuple[int, ...], what: str) -> None:
     if x is None:
         fail(f"{what} is None: is a `return` statement missing?")
     got = _shape_of(x)
@@ -123,7 +126,7 @@ def shape(x, expected_shape, what):
         fail(f"{what} has shape {got}, expected {tuple(expected_shape)}.")
 
 
-def dtype(x, expected_dtype, what):
+def dtype(x: object, expected_dtype: DTypeLike, what: str) -> None:
     if not isinstance(x, np.ndarray):
         fail(f"{what} should be a NumPy array, got {type(x).__name__}.")
     if x.dtype != np.dtype(expected_dtype):
@@ -134,7 +137,7 @@ def dtype(x, expected_dtype, what):
         )
 
 
-def finite(x, what):
+def finite(x: object, what: str) -> None:
     a = array(x, what)
     with quiet():
         bad = ~np.isfinite(a)
@@ -146,19 +149,29 @@ def finite(x, what):
         )
 
 
-def _wrong(a, e, atol, rtol):
+def _wrong(
+    a: NDArray[np.float64], e: NDArray[np.float64], atol: float, rtol: float
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
     with quiet():
         difference = abs(a - e)
         return ~(difference <= atol + rtol * abs(e)), difference  # NaN compares False: wrong
 
 
-def matches(actual, expected, atol=1e-8, rtol=1e-6):
+def matches(actual: object, expected: object, atol: float = 1e-8, rtol: float = 1e-6) -> bool:
     """Whether actual equals expected within the tolerance (same shape, no NaN)."""
     a, e = array(actual, "the result"), array(expected, "the expected value")
     return a.shape == e.shape and not _wrong(a, e, atol, rtol)[0].any()
 
 
-def close(actual, expected, what, atol=1e-8, rtol=1e-6, hint="", mistakes=None):
+def close(
+    actual: object,
+    expected: object,
+    what: str,
+    atol: float = 1e-8,
+    rtol: float = 1e-6,
+    hint: str = "",
+    mistakes: Mapping[str, object] | None = None,
+) -> None:
     """actual equals expected within atol + rtol * |expected|, element by element.
 
     ``mistakes`` maps a description of a known mistake to what that mistake gives; when the
@@ -189,7 +202,9 @@ def close(actual, expected, what, atol=1e-8, rtol=1e-6, hint="", mistakes=None):
     fail(message + (f" {hint}" if hint else ""))
 
 
-def raises(error_type, function, *args, what, **kwargs):
+def raises(
+    error_type: type[BaseException], function: Callable[..., object], *args: Any, what: str, **kwargs: Any
+) -> None:
     """function(*args, **kwargs) raises error_type (a stub's NotImplementedError propagates)."""
     try:
         with quiet():
@@ -205,11 +220,11 @@ def raises(error_type, function, *args, what, **kwargs):
     fail(f"{what} should raise {error_type.__name__}, but returned normally.")
 
 
-def _is_number(value):
+def _is_number(value: object) -> TypeGuard[numbers.Real | np.integer | np.floating]:
     return isinstance(value, (numbers.Real, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
-def number(value, name):
+def number(value: object, name: str) -> float:
     """value as a Python float, if it is a real number (not None, not a bool, not an array)."""
     if value is None:
         fail(f"{name} is still None: set it to a number.")
@@ -221,7 +236,7 @@ def number(value, name):
     return got
 
 
-def integer(value, expected, what):
+def integer(value: object, expected: int, what: str) -> None:
     """value equals the integer ``expected`` exactly (a Python or NumPy integer, or a whole float)."""
     if not _is_number(value):
         fail(f"{what} should be an integer, got {type(value).__name__}: {value!r}.")
@@ -237,7 +252,9 @@ def integer(value, expected, what):
         fail(f"{what} = {got}, expected {expected}{ratio}.")
 
 
-def near(value, expected, what, rtol=1e-6, hints=None):
+def near(
+    value: object, expected: float, what: str, rtol: float = 1e-6, hints: Mapping[float, str] | None = None
+) -> None:
     """A number within rtol of ``expected``; ``hints`` maps wrong answers to what they suggest."""
     got = number(value, what)
     if abs(got - expected) <= rtol * abs(expected):
@@ -255,7 +272,7 @@ def near(value, expected, what, rtol=1e-6, hints=None):
 ref = types.SimpleNamespace()  # reference implementations, defined by the first hidden test
 
 
-def define(**implementations):
+def define(**implementations: Callable[..., Any]) -> None:
     """Register reference implementations (``t.ref.softmax`` ...) for later hidden tests.
 
     A method is registered as ``Class_method`` (``MultiHeadAttention_forward``) and swapped in
@@ -265,7 +282,7 @@ def define(**implementations):
         setattr(ref, name, implementation)
 
 
-def use_reference(*names):
+def use_reference(*names: str) -> None:
     """For the rest of this test cell, the notebook's ``names`` are the reference versions, in
     the test and in the student's kernel (where a stand-in calls back to the reference here).
 
@@ -277,12 +294,12 @@ def use_reference(*names):
     remote.bridge().use_reference(namespace, {name: getattr(ref, name.replace(".", "_")) for name in names})
 
 
-def restore():
+def restore() -> None:
     """Put back the student's own functions and methods that use_reference replaced."""
     remote.bridge().restore()
 
 
-def hidden(test):
+def hidden(test: Callable[[types.ModuleType], object]) -> None:
     """Run a hidden test now, with this module as its argument (``@hidden`` over ``def _(t):``)."""
     try:
         test(sys.modules[__name__])

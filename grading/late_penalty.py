@@ -17,6 +17,6 @@ class PercentPerDayLate(LateSubmissionPlugin):
 
     percent_per_day = Float(10.0, help="Percent of the score taken per started day late").tag(config=True)
 
-    def late_submission_penalty(self, student_id, score, total_seconds_late):
+    def late_submission_penalty(self, student_id: str, score: float, total_seconds_late: float) -> float:
         days = math.ceil(total_seconds_late / DAY)
         return min(score, score * self.percent_per_day / 100 * days)

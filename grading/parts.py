@@ -35,6 +35,11 @@ def split_grade_id(grade_id: str) -> tuple[str, list[str]]:
     return grade_id, []
 
 
+def is_test(grade_id: str) -> bool:
+    """An autograded test cell (``test-...``), as opposed to a written answer graded by hand."""
+    return grade_id.startswith("test-")
+
+
 def part_of(grade_id: str) -> str:
     """The part a grade cell belongs to: ``test-mha-heads`` -> ``mha``; ``reflect-...`` -> ``reflect``;
     an id of neither form is its own part."""

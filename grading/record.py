@@ -16,10 +16,15 @@ has either their previous row or a complete new one, never half of one.
 
 import time
 from datetime import timedelta
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from nbgrader.api import Comment, Grade, Gradebook, Student, SubmittedAssignment, SubmittedNotebook
 from sqlalchemy.orm import selectinload
+
+from .course import Course
+
+if TYPE_CHECKING:  # grading.worker imports this module for Prior and StoredGrade
+    from .worker import Outcome
 
 
 class Prior(TypedDict):
@@ -41,10 +46,10 @@ class StoredGrade(TypedDict):
 
 
 class Recorder:
-    def __init__(self, course, batch=50, seconds=5.0):
+    def __init__(self, course: Course, batch: int = 50, seconds: float = 5.0) -> None:
         self.course, self.batch, self.seconds = course, batch, seconds
 
-    def __enter__(self):
+    def __enter__(self) -> "Recorder":
         self.gradebook = Gradebook(self.course.db_url, self.course.coursedir.course_id)
         session = self.gradebook.db()
         # Nothing else writes these rows during the run: what is loaded stays true after a commit.
@@ -69,7 +74,7 @@ class Recorder:
         self.pending, self.committed_at = 0, time.monotonic()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         try:
             self.commit()
         finally:
@@ -94,10 +99,10 @@ class Recorder:
         }
         return Prior(extension=submission.extension, grades=grades, comments=comments)
 
-    def has_row(self, student):
+    def has_row(self, student: str) -> bool:
         return student in self.submissions
 
-    def record(self, outcome):
+    def record(self, outcome: "Outcome") -> None:
         """Store what the worker's nbgrader gave a submission."""
         submission = self.submissions.get(outcome.student) or self._new_submission(outcome.student)
         if outcome.timestamp is not None:
@@ -111,23 +116,23 @@ class Recorder:
             notebook.late_submission_penalty = outcome.late_penalty
         self._written()
 
-    def record_zeros(self, student):
+    def record_zeros(self, student: str) -> None:
         """A row for a student who could not be graded at all: 0 everywhere, to be looked at."""
         for notebook in self._new_submission(student).notebooks:
             for grade in notebook.grades:
                 grade.auto_score, grade.needs_manual_grade = 0.0, True
         self._written()
 
-    def commit(self):
+    def commit(self) -> None:
         self.gradebook.db.commit()
         self.pending, self.committed_at = 0, time.monotonic()
 
-    def _written(self):
+    def _written(self) -> None:
         self.pending += 1
         if self.pending >= self.batch or time.monotonic() - self.committed_at >= self.seconds:
             self.commit()
 
-    def _new_submission(self, student_id):
+    def _new_submission(self, student_id: str) -> SubmittedAssignment:
         """A submission with an empty grade and comment for every cell: Gradebook.add_submission
         without its commit."""
         student = self.students.get(student_id)

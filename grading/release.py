@@ -11,23 +11,26 @@ reported instead of silently changing the grades.
 
 import os
 import shutil
+from collections.abc import Callable
 
 import nbformat
+from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import GenerateAssignment
 
+from .course import Course
 from .errors import PipelineError
-from .snapshot import stored_cells
+from .snapshot import StoredCells, stored_cells
 
 CHECK = os.path.join(".grading", "release-check")  # scratch release and gradebook of the check
 
 
-def generate_release(course):
+def generate_release(course: Course) -> None:
     """nbgrader generate_assignment for the course's assignment (overwrites release/)."""
     _generate(course)
 
 
-def check_release(course, say=print):
+def check_release(course: Course, say: Callable[[str], object] = print) -> list[str]:
     """Make sure the gradebook holds the tests of the committed release; say if source/ differs.
 
     Returns what differs between the assignment source/ generates now and what was released
@@ -56,7 +59,10 @@ def check_release(course, say=print):
         _generate(course, release_directory=os.path.join(CHECK, "release"))
         say(f"gradebook: stored the tests of release/{course.assignment}, generated from source/")
     else:
-        differences += _changed_tests(_stored(course, check_db), stored)
+        generated = _stored(course, check_db)
+        if generated is None:
+            raise PipelineError(f"nbgrader generate_assignment stored no tests for {course.assignment}")
+        differences += _changed_tests(generated, stored)
         if differences:
             say(
                 f"warning: source/{course.assignment} has changed since the release ({'; '.join(differences)}). "
@@ -67,13 +73,13 @@ def check_release(course, say=print):
     return differences
 
 
-def _generate(course, **directories):
+def _generate(course: Course, **directories: str) -> None:
     result = course.run(GenerateAssignment, ".", **directories)
     if not result["success"]:
         raise PipelineError("nbgrader generate_assignment failed:\n" + result.get("error", "") + result.get("log", ""))
 
 
-def _stored(course, db_url):
+def _stored(course: Course, db_url: str) -> StoredCells | None:
     with Gradebook(db_url, course.coursedir.course_id) as gradebook:
         try:
             return stored_cells(gradebook, course.assignment, course.notebook)
@@ -81,7 +87,7 @@ def _stored(course, db_url):
             return None
 
 
-def _changed_tests(generated, stored):
+def _changed_tests(generated: StoredCells, stored: StoredCells) -> list[str]:
     """The cells whose stored version (hidden tests, points, ...) source/ would now change."""
     names = sorted(
         {
@@ -98,7 +104,7 @@ def _changed_tests(generated, stored):
     )
 
 
-def _differences(generated, committed):
+def _differences(generated: str, committed: str) -> list[str]:
     """What differs between two release folders, in words (empty when nothing does)."""
     files = {
         folder: sorted(
@@ -123,11 +129,11 @@ def _differences(generated, committed):
     return differences
 
 
-def _changed_cells(new, old):
-    def key(cell):
+def _changed_cells(new: NotebookNode, old: NotebookNode) -> str:
+    def key(cell: NotebookNode) -> tuple[str, str, NotebookNode]:
         return cell.cell_type, cell.source, cell.metadata
 
-    def name(index, cell):
+    def name(index: int, cell: NotebookNode) -> str:
         return cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
 
     changed = [name(i, cell) for i, (cell, before) in enumerate(zip(new.cells, old.cells)) if key(cell) != key(before)]

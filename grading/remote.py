@@ -28,6 +28,8 @@ import os
 import socket
 import struct
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from .student_agent import wire
 
@@ -48,55 +50,59 @@ class Remote:
 
     __slots__ = ("_bridge", "_id", "_generation")
 
-    def __getattr__(self, name):
+    _bridge: "Bridge"
+    _id: int
+    _generation: int
+
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)  # no protocol of Python's or NumPy's reaches the student
         return self._bridge.request("getattr", self, name)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: object) -> None:
         if name in Remote.__slots__:
             object.__setattr__(self, name, value)
         else:
             self._bridge.request("setattr", self, name, value)
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._bridge.request("call", self, list(args), kwargs)
 
-    def __len__(self):
+    def __len__(self) -> int:
         length = self._bridge.request("len", self)
         if type(length) is not int or length < 0:
             raise TypeError(f"len() of your {type(self).__name__} gave {length!r}, not a non-negative int")
         return length
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return True
 
-    def peak_memory(self, *args, **kwargs):
+    def peak_memory(self, *args: Any, **kwargs: Any) -> tuple[Any, int]:
         """(result, peak bytes) of calling this object, measured from outside the student's kernel
         (the visible checks' ``peak_memory`` uses it when the notebook is graded)."""
         return self._bridge.peak_memory(self, *args, **kwargs)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<your {type(self).__name__}>"
 
 
-_remote_classes: dict[str, type] = {}
+_remote_classes: dict[str, type[Remote]] = {}
 
 
-def _remote_class(type_name):
+def _remote_class(type_name: str) -> type[Remote]:
     """A Remote subclass named after the student's type, so messages say what the student made."""
     if type_name not in _remote_classes:
         _remote_classes[type_name] = type(type_name, (Remote,), {"__slots__": ()})
     return _remote_classes[type_name]
 
 
-_error_classes: dict[tuple[str, type], type] = {}
+_error_classes: dict[tuple[str, type[Exception]], type[Exception]] = {}
 
 
-def student_exception(reply):
+def student_exception(reply: dict[str, Any]) -> Exception:
     """The exception to raise here for an error reply: the student's exception type's name, as a
     subclass of the builtin exception it derives from, with the student's traceback as a note."""
-    base = next(
+    base: type[Exception] = next(
         (
             found
             for found in (getattr(builtins, str(name), None) for name in reply.get("bases", []))
@@ -123,7 +129,7 @@ class Bridge:
     """The test kernel's end of the connection to one student's kernel (one at a time: after a
     restart of the student's kernel, its new agent connects and replaces the old)."""
 
-    def __init__(self, path):
+    def __init__(self, path: str) -> None:
         self.path = path
         if os.path.exists(path):
             os.unlink(path)
@@ -131,20 +137,21 @@ class Bridge:
         self._listener.bind(path)
         os.chmod(path, 0o666)  # the student's kernel runs as a user of its own
         self._listener.listen(16)
-        self._connection = None
+        self._connection: socket.socket | None = None
         self._generation = 0
         self._broken = False
         self._seq = 0
-        self._peer = None  # pid of the process at the other end
-        self._proxies = {}
-        self._callbacks = {}
-        self._injected = {}  # name -> what sync bound into the test namespace
-        self._swapped = []  # (namespace, name, what was there) while a reference stands in
+        self._peer: int | None = None  # pid of the process at the other end
+        self._proxies: dict[tuple[int, int], Remote] = {}
+        self._callbacks: dict[int, Callable[..., object]] = {}
+        self._injected: dict[str, object] = {}  # name -> what sync bound into the test namespace
+        # (namespace, name, what was there) while a reference stands in
+        self._swapped: list[tuple[dict[str, object], str, object]] = []
         self._printed = 0
 
     # -- the connection ------------------------------------------------------------------
 
-    def _connect(self):
+    def _connect(self) -> socket.socket:
         """The newest connection from the student's side. A kernel connects while it starts,
         before it answers anything, so a restarted one is waiting here by the next cell: only
         the very first connection is worth waiting for (the two kernels start side by side)."""
@@ -167,7 +174,7 @@ class Bridge:
             )
         return self._connection
 
-    def _adopt(self, connection):
+    def _adopt(self, connection: socket.socket) -> None:
         if self._connection is not None:
             self._connection.close()
         connection.setblocking(True)
@@ -179,7 +186,7 @@ class Bridge:
 
     # -- requests ------------------------------------------------------------------------
 
-    def request(self, op, *args):
+    def request(self, op: str, *args: object) -> Any:
         """Ask the student's agent for ``op`` on ``args``; its answer, decoded."""
         connection = self._connection if self._connection is not None and not self._broken else self._connect()
         self._seq += 1
@@ -187,7 +194,7 @@ class Bridge:
         structure, buffers = wire.encode(list(args), self._handle_of)
         try:
             wire.send(connection, {"op": op, "args": structure, "seq": seq}, buffers)
-            header, buffers = self._answer_to(seq)
+            header, buffers = self._answer_to(connection, seq)
         except (OSError, EOFError, wire.WireError) as error:
             self._broken = True
             raise StudentKernelError(self._why_broken(error)) from None
@@ -199,24 +206,26 @@ class Bridge:
             raise student_exception(header)
         return wire.decode(header.get("value"), buffers, self._remote)
 
-    def _answer_to(self, seq):
+    def _answer_to(self, connection: socket.socket, seq: int) -> tuple[dict[str, Any], list[wire.Buffer]]:
         """(header, buffers) of the reply to request ``seq``; the student's callbacks meanwhile
         are served."""
         while True:
-            header, buffers = wire.receive(self._connection)
+            header, buffers = wire.receive(connection)
             op = header.get("op")
             if op == "callback":
-                self._serve_callback(header, buffers)
+                self._serve_callback(connection, header, buffers)
                 continue
             if op in ("ok", "error") and header.get("seq") == seq:
                 return header, buffers
             # anything else is a late answer to a request that was interrupted
 
-    def _serve_callback(self, header, buffers):
+    def _serve_callback(self, connection: socket.socket, header: dict[str, Any], buffers: list[wire.Buffer]) -> None:
         """Run a reference implementation for the student's code; send back its result."""
-        reply, out = {"op": "ok"}, []
+        reply: dict[str, Any] = {"op": "ok"}
+        out: list[wire.Buffer] = []
         try:
-            function = self._callbacks.get(header.get("id"))
+            callback = header.get("id")
+            function = self._callbacks.get(callback) if isinstance(callback, int) else None
             if function is None:
                 raise RuntimeError("a reference implementation that is no longer in use was called")
             args, kwargs = wire.decode(header.get("args"), buffers, self._remote)
@@ -227,9 +236,9 @@ class Bridge:
             kind = next(c.__name__ for c in type(error).__mro__ if getattr(builtins, c.__name__, None) is c)
             reply = {"op": "error", "type": kind, "message": str(error)}
         reply["seq"] = header.get("seq")
-        wire.send(self._connection, reply, out)
+        wire.send(connection, reply, out)
 
-    def _handle_of(self, value):
+    def _handle_of(self, value: object) -> dict[str, Any]:
         if isinstance(value, Remote):
             if value._generation != self._generation:
                 raise StudentKernelError(
@@ -238,7 +247,7 @@ class Bridge:
             return {"id": value._id}
         raise wire.Unsendable(f"the grader cannot pass a {type(value).__name__} to your code")
 
-    def _remote(self, fields):
+    def _remote(self, fields: object) -> Remote:
         if not (isinstance(fields, dict) and type(fields.get("id")) is int and isinstance(fields.get("type"), str)):
             raise wire.WireError("a malformed handle")
         key = (self._generation, fields["id"])
@@ -249,7 +258,7 @@ class Bridge:
             self._proxies[key] = proxy
         return self._proxies[key]
 
-    def _forward_printed(self, text):
+    def _forward_printed(self, text: object) -> None:
         """What the student's code printed while it ran, shown in the test cell (up to a limit)."""
         if not isinstance(text, str) or not text:
             return
@@ -260,7 +269,7 @@ class Bridge:
                 sys.stdout.write("\n[the rest of what your code printed was cut by the grader]\n")
         self._printed += len(text)
 
-    def _why_broken(self, error):
+    def _why_broken(self, error: BaseException) -> str:
         if isinstance(error, (EOFError, ConnectionError)):
             return "your kernel stopped answering the grader (it died or was restarted while this cell ran)"
         if isinstance(error, wire.WireError):
@@ -269,7 +278,7 @@ class Bridge:
 
     # -- a test cell ---------------------------------------------------------------------
 
-    def begin_cell(self, namespace):
+    def begin_cell(self, namespace: dict[str, object]) -> None:
         """Bind the student's current names into the test namespace (the tests' own win)."""
         self._printed = 0
         self._connect()  # a kernel restarted since the last cell has connected anew
@@ -287,7 +296,7 @@ class Bridge:
                 continue  # defined by the tests
             namespace[name] = self._injected[name] = value
 
-    def end_cell(self):
+    def end_cell(self) -> None:
         """Put the student's own functions back and let the student's kernel go."""
         self.restore()
         if self._connection is not None and not self._broken:
@@ -296,10 +305,10 @@ class Bridge:
             except OSError:
                 self._broken = True
 
-    def use_reference(self, namespace, implementations):
+    def use_reference(self, namespace: dict[str, object], implementations: dict[str, Callable[..., object]]) -> None:
         """For the rest of the cell, ``implementations`` ({name: function}; ``Class.method``
         for a method) stand in for the student's own, here and in the student's kernel."""
-        swaps = []
+        swaps: list[list[object]] = []
         for name, function in implementations.items():
             owner, _, attribute = name.rpartition(".")
             callback = len(self._callbacks) + 1
@@ -310,7 +319,7 @@ class Bridge:
                 namespace[name] = function
         self.request("swap", swaps)
 
-    def restore(self):
+    def restore(self) -> None:
         """Undo use_reference, on both sides."""
         while self._swapped:
             namespace, name, previous = self._swapped.pop()
@@ -323,18 +332,18 @@ class Bridge:
             if not self._broken:
                 self.request("restore")
 
-    def own(self, name):
+    def own(self, name: str) -> object:
         """The student's own ``name`` (a function, a class...), even while use_reference has a
         reference version standing in for it; None if the student has no such name."""
         return self._injected.get(name)
 
-    def place(self, value):
+    def place(self, value: object) -> Any:
         """A copy of ``value`` made in the student's kernel, as a Remote (to test aliasing)."""
         return self.request("place", value)
 
     # -- memory, measured from outside ----------------------------------------------------
 
-    def peak_memory(self, function, *args, **kwargs):
+    def peak_memory(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, int]:
         """(result, peak bytes) of a call of the student's: how far the memory of the student's
         processes rose above where it was while the call ran. Read from their control group if
         they have one (finished processes count too), else from /proc."""
@@ -344,7 +353,7 @@ class Bridge:
             usage = _number(os.path.join(group, "memory.usage_in_bytes"))
             result = function(*args, **kwargs)
             return result, max(_number(os.path.join(group, "memory.max_usage_in_bytes")) - usage, 0)
-        before = {}
+        before: dict[int, int] = {}
         for pid in self._student_processes():
             before[pid] = _status(pid, "VmRSS")
             _reset_peak(pid)
@@ -352,9 +361,11 @@ class Bridge:
         peak = sum(_status(pid, "VmHWM") - before.get(pid, 0) for pid in self._student_processes())
         return result, max(peak, 0)
 
-    def _student_processes(self):
+    def _student_processes(self) -> list[int]:
         """The student's kernel and every process in its sandbox (its pid namespace), or its
         descendants when it runs without a sandbox."""
+        if self._peer is None:  # not connected yet: no student's process is known
+            return []
         own = _namespace_of(os.getpid())
         theirs = _namespace_of(self._peer)
         pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
@@ -370,14 +381,14 @@ class Bridge:
         return sorted(family)
 
 
-def _namespace_of(pid):
+def _namespace_of(pid: int) -> str | None:
     try:
         return os.readlink(f"/proc/{pid}/ns/pid")
     except OSError:
         return None
 
 
-def _parent(pid):
+def _parent(pid: int) -> int | None:
     try:
         with open(f"/proc/{pid}/stat") as handle:
             return int(handle.read().rsplit(")", 1)[1].split()[1])
@@ -385,7 +396,7 @@ def _parent(pid):
         return None
 
 
-def _status(pid, field):
+def _status(pid: int, field: str) -> int:
     """A memory figure of /proc/PID/status, in bytes (0 for a process that is gone)."""
     try:
         with open(f"/proc/{pid}/status") as handle:
@@ -397,11 +408,11 @@ def _status(pid, field):
     return 0
 
 
-def _reset_peak(pid):
+def _reset_peak(pid: int) -> None:
     _write(f"/proc/{pid}/clear_refs", "5")  # VmHWM back to the current resident size
 
 
-def _write(path, text):
+def _write(path: str, text: str) -> None:
     try:
         with open(path, "w") as handle:
             handle.write(text)
@@ -409,24 +420,24 @@ def _write(path, text):
         pass  # the process has gone
 
 
-def _number(path):
+def _number(path: str) -> int:
     with open(path) as handle:
         return int(handle.read())
 
 
 # -- the test kernel --------------------------------------------------------------------------
 
-_bridge = None
+_bridge: Bridge | None = None
 
 
-def bridge():
+def bridge() -> Bridge:
     """The bridge of this test kernel (``install`` creates it)."""
     if _bridge is None:
         raise RuntimeError("this kernel is not a grader's test kernel")
     return _bridge
 
 
-def install():
+def install() -> None:
     """Run in the test kernel at start-up: listen for the student's agent; before each cell, bind
     the student's names (GuardedExecute has the student's kernel serving by then), and after it,
     end the cell on the student's side."""
@@ -437,8 +448,8 @@ def install():
     shell.events.register("post_run_cell", lambda result: _bridge.end_cell())
 
 
-def _begin(namespace):
+def _begin(namespace: dict[str, object]) -> None:
     try:
-        _bridge.begin_cell(namespace)
+        bridge().begin_cell(namespace)
     except StudentKernelError as error:  # the cell fails: nbgrader fails a cell that writes to stderr
         print(f"The grader could not reach your kernel: {error}", file=sys.stderr)

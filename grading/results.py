@@ -1,5 +1,5 @@
 """A graded submission as the coordinator keeps it: one model for the terminal summary,
-grading-report.json, the class report and the mutation runner.
+grading-report.json, the class report and the mutation runner (tests/mutants).
 
 grading-report.json is a list of ``StudentResult.to_json()``; ``read_report`` gives back
 the same objects, so whoever reads the file reads the same fields the grader wrote.
@@ -9,6 +9,8 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from .parts import is_test, part_of
 
 Score = list[float]  # [score, max]
 
@@ -23,6 +25,17 @@ class StudentResult:
     events: list[dict[str, Any]] = field(default_factory=list)  # grading.events
     seconds: float = 0.0
     recorded: bool = False  # its scores are in the gradebook
+
+    @property
+    def lost(self) -> dict[str, Score]:
+        """The test cells where points were lost: grade id -> [score, max]. Written answers are
+        left out: before they are graded by hand they score 0 whatever they say."""
+        return {cell: score for cell, score in self.cells.items() if is_test(cell) and score[0] < score[1]}
+
+    @property
+    def lost_parts(self) -> list[str]:
+        """The parts of the test cells where points were lost, sorted."""
+        return sorted({part_of(cell) for cell in self.lost})
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -66,7 +66,7 @@ class Limits:
     tmp_size: int = 64 << 20  # bytes of /tmp, and as many of the home folder
 
 
-def bwrap(configured=""):
+def bwrap(configured: str = "") -> str | None:
     """The bubblewrap executable: ``configured`` if given, else on PATH, else the copy `make`
     unpacks into the virtual environment when it cannot install the package (an ordinary user)."""
     if configured:
@@ -74,13 +74,13 @@ def bwrap(configured=""):
     return shutil.which("bwrap") or _beside_python("bwrap")
 
 
-def _beside_python(name):
+def _beside_python(name: str) -> str | None:
     path = os.path.join(os.path.dirname(sys.executable), name)
     return path if os.access(path, os.X_OK) else None
 
 
 @functools.cache
-def available(configured=""):
+def available(configured: str = "") -> str | None:
     """None if a sandbox works here, else why not (found out once per process, then remembered)."""
     executable = bwrap(configured)
     if executable is None:
@@ -113,8 +113,8 @@ class ControlGroups:
 
     ROOT = "/sys/fs/cgroup"
 
-    def __init__(self, name, limits):
-        self.folders = {}
+    def __init__(self, name: str, limits: Limits) -> None:
+        self.folders: dict[str, str] = {}  # controller -> the group's folder
         if not self.supported():
             return
         for controller, settings in (
@@ -135,14 +135,14 @@ class ControlGroups:
             self.folders[controller] = folder
 
     @classmethod
-    def supported(cls):
+    def supported(cls) -> bool:
         return os.geteuid() == 0 and os.path.exists(os.path.join(cls.ROOT, "memory", "cgroup.procs"))
 
     @property
-    def memory(self):
+    def memory(self) -> str | None:
         return self.folders.get("memory")
 
-    def wrap(self, command):
+    def wrap(self, command: list[str]) -> list[str]:
         """``command``, started inside the groups (its process joins them, then becomes it)."""
         if not self.folders:
             return command
@@ -150,7 +150,7 @@ class ControlGroups:
         join = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 1; shift; done; shift; exec "$@"'
         return ["sh", "-c", join, "sh", *procs, "--", *command]
 
-    def remove(self):
+    def remove(self) -> None:
         """End whatever is left in the groups, and remove them."""
         for folder in self.folders.values():
             for _ in range(50):
@@ -165,7 +165,7 @@ class ControlGroups:
                     time.sleep(0.02)
 
 
-def sandbox_uid():
+def sandbox_uid() -> int:
     """The uid a kernel of this process runs as, when the grader runs as root."""
     return UID_BASE + os.getpid()
 
@@ -173,13 +173,23 @@ def sandbox_uid():
 UID_BASE = 1_900_000_000  # far above any real account; one uid per grading process
 
 
-def command(kernel_command, run_dir, limits, env, executable=None, groups=None):
+def command(
+    kernel_command: list[str],
+    run_dir: str | None,
+    limits: Limits,
+    env: dict[str, str],
+    executable: str | None = None,
+    groups: ControlGroups | None = None,
+) -> list[str]:
     """The command that runs ``kernel_command`` in a sandbox, with ``run_dir`` at INSIDE and the
     environment ``env`` (nothing of the grader's own environment gets in), in ``groups``
     (ControlGroups) if given."""
     root = os.geteuid() == 0
+    executable = executable or bwrap()
+    if executable is None:
+        raise SandboxUnavailable("bubblewrap is not installed: no bwrap on PATH")
     args = [
-        executable or bwrap(),
+        executable,
         "--die-with-parent",
         "--new-session",
         "--unshare-ipc",
@@ -209,7 +219,7 @@ def command(kernel_command, run_dir, limits, env, executable=None, groups=None):
     return groups.wrap(full) if groups is not None else full
 
 
-def _python_folders():
+def _python_folders() -> list[str]:
     """The Python the kernel runs, its virtual environment (which may well live under /tmp) and
     that environment's packages where they are elsewhere (a venv whose lib/ is a link), by real
     path: bubblewrap binds what a link points to, not the link."""
@@ -220,7 +230,7 @@ def _python_folders():
     return [path for path in real if not any(path.startswith(other + "/") for other in real)]
 
 
-def prlimit(limits, per_user=False):
+def prlimit(limits: Limits, per_user: bool = False) -> list[str]:
     """The prlimit prefix that applies ``limits``. The process count is per real user: with a
     user of its own the kernel gets ``limits.processes``; sharing the grader's user, it gets
     that many more than the user runs now."""
@@ -237,7 +247,7 @@ def prlimit(limits, per_user=False):
     ]
 
 
-def _tasks_of(uid):
+def _tasks_of(uid: int) -> int:
     count = 0
     for name in os.listdir("/proc"):
         try:
@@ -248,7 +258,7 @@ def _tasks_of(uid):
     return count
 
 
-def _system_folders():
+def _system_folders() -> list[str]:
     """/usr read-only, the merged-/usr links (or folders), and ETC."""
     args = ["--ro-bind", "/usr", "/usr"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -264,7 +274,7 @@ def _system_folders():
     return args
 
 
-def _parents(path, made):
+def _parents(path: str, made: set[str]) -> list[str]:
     """Create the folders above ``path`` that are not there yet, world-readable: bubblewrap
     would copy the host's modes, and a folder such as /root (0700) would shut the kernel's user
     out of what is below it."""

@@ -14,10 +14,13 @@ import copy
 import os
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from nbgrader.api import Gradebook, MissingEntry
 from traitlets.config import Config
 
+from .course import Course
 from .errors import PipelineError
 
 # What nbgrader's SaveCells stores for each kind of cell (see nbgrader.preprocessors.savecells).
@@ -27,6 +30,7 @@ CELL_FIELDS = {
     "task_cells": ("max_score", "cell_type"),
     "source_cells": ("cell_type", "locked", "source", "checksum"),
 }
+StoredCells = dict[str, dict[str, dict[str, Any]]]  # kind -> cell name -> field -> value
 
 
 @dataclass(frozen=True)
@@ -34,18 +38,18 @@ class AssignmentSnapshot:
     assignment: str
     notebook: str  # the assignment's notebook, without .ipynb
     release_notebook: bytes  # release/<assignment>/<notebook>.ipynb as committed
-    release_files: dict  # its other files: path relative to release/<assignment>/ -> bytes
+    release_files: dict[str, bytes]  # its other files: path relative to release/<assignment>/ -> bytes
     gradebook: bytes  # an SQLite gradebook file holding only the assignment (``write_gradebook``)
     config: Config  # the course's configuration, the command line's settings merged in
 
 
-def take(course, settings=None):
+def take(course: Course, settings: Config | None = None) -> AssignmentSnapshot:
     """The snapshot of ``course``'s assignment; ``settings`` (a Config) override the course's."""
     release = course.path(course.coursedir.release_directory)
     notebook = course.notebook
     with open(os.path.join(release, notebook + ".ipynb"), "rb") as handle:
         release_notebook = handle.read()
-    release_files = {}
+    release_files: dict[str, bytes] = {}
     for folder, _, names in os.walk(release):
         for name in names:
             path = os.path.join(folder, name)
@@ -83,7 +87,7 @@ def take(course, settings=None):
     )
 
 
-def stored_cells(gradebook, assignment, notebook):
+def stored_cells(gradebook: Gradebook, assignment: str, notebook: str) -> StoredCells:
     """The cells nbgrader stored for a notebook, by kind (see CELL_FIELDS); MissingEntry if none."""
     stored = gradebook.find_notebook(notebook, assignment)
     return {
@@ -92,7 +96,15 @@ def stored_cells(gradebook, assignment, notebook):
     }
 
 
-def write_gradebook(db_url, course_id, assignment, notebook, duedate, kernelspec, cells):
+def write_gradebook(
+    db_url: str,
+    course_id: str,
+    assignment: str,
+    notebook: str,
+    duedate: datetime | None,
+    kernelspec: str | None,
+    cells: StoredCells,
+) -> None:
     """Create, at ``db_url``, a gradebook holding one assignment and nothing else."""
     with Gradebook(db_url, course_id) as gradebook:
         gradebook.update_or_create_assignment(assignment, duedate=duedate)

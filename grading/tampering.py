@@ -9,8 +9,11 @@ grading report shows it; scores do not change.
 """
 
 import ast
+from collections.abc import Iterator
 
-from .events import SUSPICIOUS, event
+from nbformat import NotebookNode
+
+from .events import SUSPICIOUS, Event, event
 
 # Calls that fetch or rewrite namespaces, code or the interpreter, by the name they are called by.
 CALLS = {
@@ -54,7 +57,7 @@ MODULES = {
 NUMPY_NAMES = {"np", "numpy"}
 
 
-def suspicious_lines(source, protected):
+def suspicious_lines(source: str, protected: set[str]) -> list[tuple[int, str]]:
     """(line number, what it does) for each suspicious construct in one cell's source.
 
     ``protected`` holds the names the notebook's locked cells define (the test helpers):
@@ -65,13 +68,14 @@ def suspicious_lines(source, protected):
         tree = ast.parse(source)
     except SyntaxError:
         return []
-    found = []
+    found: list[tuple[int, str]] = []
     for node in ast.walk(tree):
-        found.extend((node.lineno, reason) for reason in _reasons(node, protected))
+        if isinstance(node, (ast.stmt, ast.expr)):  # the nodes with a line (and the only ones _reasons reports)
+            found.extend((node.lineno, reason) for reason in _reasons(node, protected))
     return sorted(set(found))
 
 
-def _reasons(node, protected):
+def _reasons(node: ast.AST, protected: set[str]) -> Iterator[str]:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in protected:
         yield f"redefines the test helper {node.name}"
     elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)) and node.id in protected:
@@ -82,8 +86,8 @@ def _reasons(node, protected):
     elif isinstance(node, ast.Attribute):
         if node.attr == "modules" and isinstance(node.value, ast.Name) and node.value.id == "sys":
             yield "reaches sys.modules"
-        elif ATTRIBUTES.get(node.attr):
-            yield ATTRIBUTES[node.attr]
+        elif reason := ATTRIBUTES.get(node.attr):
+            yield reason
         if (
             isinstance(node.ctx, (ast.Store, ast.Del))
             and isinstance(node.value, ast.Name)
@@ -99,13 +103,13 @@ def _reasons(node, protected):
         yield MODULES[node.module.split(".")[0]]
 
 
-def _is_self(args):
+def _is_self(args: list[ast.expr]) -> bool:
     return bool(args) and isinstance(args[0], ast.Name) and args[0].id == "self"
 
 
-def protected_names(release):
+def protected_names(release: NotebookNode) -> set[str]:
     """The functions and classes the release's locked code cells define (the test helpers)."""
-    names = set()
+    names: set[str] = set()
     for cell in release.cells:
         if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("locked"):
             continue
@@ -117,7 +121,7 @@ def protected_names(release):
     return names
 
 
-def scan(submission, release):
+def scan(submission: NotebookNode, release: NotebookNode) -> list[Event]:
     """One event per cell a student wrote (unlocked code cells) with suspicious lines."""
     protected = protected_names(release)
     events = []

@@ -18,23 +18,25 @@ nothing but NumPy: the module must import where ``grading`` is not installed.
 
 import functools
 import inspect
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 WEIGHTS = ("W_q", "W_k", "W_v", "W_o")
 
 
-def is_tensor(value):
+def is_tensor(value: object) -> bool:
     """An array-like value that is not NumPy's own: a TinyTorch Tensor, for one."""
     return hasattr(value, "__array__") and not isinstance(value, (np.ndarray, np.generic))
 
 
-def as_array(value):
+def as_array(value: object) -> object:
     """The array a Tensor holds; any other value as it is."""
     return np.asarray(value) if is_tensor(value) else value
 
 
-def as_type(result, kind):
+def as_type(result: object, kind: Callable[[np.ndarray], object]) -> object:
     """``result`` with its arrays (the result itself, or the items of a tuple) made ``kind``."""
     if isinstance(result, np.ndarray):
         return kind(result)
@@ -43,11 +45,11 @@ def as_type(result, kind):
     return result
 
 
-def takes_tensors(function):
+def takes_tensors(function: Callable[..., Any]) -> Callable[..., Any]:
     """``function``, also taking Tensors; it returns arrays as the type of its first Tensor argument."""
 
     @functools.wraps(function)
-    def adapted(*args, **kwargs):
+    def adapted(*args: Any, **kwargs: Any) -> Any:
         kind = next((type(value) for value in [*args, *kwargs.values()] if is_tensor(value)), None)
         if kind is None:
             return function(*args, **kwargs)
@@ -65,29 +67,29 @@ class Parameter:
     writes the values into that array, so the layer, and whoever holds the array, sees them.
     """
 
-    def __init__(self, layer, name):
+    def __init__(self, layer: object, name: str) -> None:
         self.layer = layer
         self.name = name
-        self.grad = None
+        self.grad: object = None
 
     @property
-    def data(self):
+    def data(self) -> Any:
         return getattr(self.layer, self.name)
 
     @data.setter
-    def data(self, value):
+    def data(self, value: object) -> None:
         values, weight = np.asarray(value), self.data
         if values.shape != weight.shape:
             raise ValueError(f"{self.name} has shape {weight.shape}; cannot set it to an array of shape {values.shape}")
         weight[...] = values
 
 
-def weight_parameters(layer):
+def weight_parameters(layer: object) -> list[Parameter]:
     """The layer's four weight matrices, as TinyTorch's layers list theirs in ``parameters``."""
     return [Parameter(layer, name) for name in WEIGHTS]
 
 
-def add_parameters(cls):
+def add_parameters(cls: type) -> None:
     """``cls.parameters``, computed once per layer (so a gradient set on one stays there).
 
     A cached property is a non-data descriptor: if the student's own ``__init__`` sets
@@ -95,17 +97,17 @@ def add_parameters(cls):
     """
     parameters = functools.cached_property(weight_parameters)
     parameters.__set_name__(cls, "parameters")
-    cls.parameters = parameters
+    setattr(cls, "parameters", parameters)  # noqa: B010  (a name mypy cannot know a class to have)
 
 
-def adapt_class(cls):
+def adapt_class(cls: type) -> None:
     """The class's own public methods, and ``__call__``, take Tensors (see ``takes_tensors``)."""
     for name, method in list(vars(cls).items()):
         if inspect.isfunction(method) and (name == "__call__" or not name.startswith("_")):
             setattr(cls, name, takes_tensors(method))
 
 
-def adapt(namespace):
+def adapt(namespace: dict[str, Any]) -> None:
     """Adapt the public functions and classes an exported module's ``namespace`` defines itself."""
     for name in namespace["__all__"]:
         value = namespace.get(name)

@@ -30,21 +30,24 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 import nbformat
-from distributed import WorkerPlugin, get_worker
+from distributed import Worker, WorkerPlugin, get_worker
+from nbformat import NotebookNode
 from nbgrader.api import Gradebook
 from nbgrader.converters import Autograde, GenerateFeedback
 from sqlalchemy.exc import SAWarning
 
 from . import sandbox
 from .course import STAGED_SUBMITTED, Course, put_python_scripts_on_path
-from .events import FEEDBACK, GRADER, event, events_of
+from .events import FEEDBACK, GRADER, Event, event, events_of
 from .intake import stage_blank, stage_submission
 from .record import Prior, StoredGrade
 from .sandbox import SandboxUnavailable
+from .snapshot import AssignmentSnapshot
 
+Files = dict[str, tuple[bytes, int]]  # path -> (content, mode)
 ATTEMPTS = 2  # a kernel can fail to start when two start at once (port race): try again
 
 
@@ -60,9 +63,9 @@ class Outcome:
     late_penalty: float | None = None
     score: float = 0.0
     max_score: float = 0.0
-    autograded: dict = field(default_factory=dict)  # path in autograded/<student>/<assignment>/ -> (bytes, mode)
-    feedback: dict = field(default_factory=dict)  # the same for feedback/<student>/<assignment>/
-    events: list = field(default_factory=list)
+    autograded: Files = field(default_factory=dict)  # path in autograded/<student>/<assignment>/
+    feedback: Files = field(default_factory=dict)  # the same for feedback/<student>/<assignment>/
+    events: list[Event] = field(default_factory=list)
     log: str = ""  # nbgrader's log of this submission
     seconds: float = 0.0
     error: str | None = None
@@ -71,13 +74,13 @@ class Outcome:
 class AssignmentPlugin(WorkerPlugin):
     """The assignment being graded, set up once on each worker."""
 
-    def __init__(self, snapshot):
+    def __init__(self, snapshot: AssignmentSnapshot) -> None:
         self.snapshot = snapshot
         self.name = f"grading-{uuid.uuid4().hex}"
         self.ready = False
-        self.folder = None  # until set up
+        self.folder: str | None = None  # until set up
 
-    def setup(self, worker):
+    def setup(self, worker: Worker) -> None:
         put_python_scripts_on_path()  # a worker started by `dask worker` may not have them
         settings = self.snapshot.config.GuardedExecute
         if settings.get("sandbox", True) and (problem := sandbox.available(settings.get("bwrap", ""))):
@@ -95,7 +98,7 @@ class AssignmentPlugin(WorkerPlugin):
         self.log.propagate = False
         self.ready = True
 
-    def teardown(self, worker):
+    def teardown(self, worker: Worker) -> None:
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -133,7 +136,7 @@ def grade_submission(
     return outcome
 
 
-def _scratch_course(plugin, root):
+def _scratch_course(plugin: AssignmentPlugin, root: str) -> Course:
     """A course folder with the release, the assignment's gradebook and the course's settings."""
     snapshot = plugin.snapshot
     config = copy.deepcopy(snapshot.config)  # the snapshot serves every task on this worker
@@ -150,13 +153,20 @@ def _scratch_course(plugin, root):
     return course
 
 
-def _grade(course, release, student, files, prior, feedback):
+def _grade(
+    course: Course,
+    release: NotebookNode,
+    student: str,
+    files: dict[str, bytes] | None,
+    prior: Prior | None,
+    feedback: bool,
+) -> Outcome:
     if files is not None:  # None: no folder for the assignment (intake says so)
         _write(course.path(course.coursedir.submitted_directory, student), files)
     if prior:
         _seed(course, student, prior)
     stage_submission(course, student, release)
-    log = []
+    log: list[dict[str, Any]] = []  # nbgrader's result of each command run
     graded = _autograde(course, student, log)
     if not graded:
         reason = _last_error_line(log[-1])
@@ -189,7 +199,7 @@ def _grade(course, release, student, files, prior, feedback):
     return outcome
 
 
-def _autograde(course, student, log):
+def _autograde(course: Course, student: str, log: list[dict[str, Any]]) -> bool:
     """nbgrader autograde of the staged submission, tried ATTEMPTS times; whether it worked."""
     for _ in range(ATTEMPTS):
         result = course.run(Autograde, student, submitted_directory=STAGED_SUBMITTED)
@@ -213,7 +223,7 @@ def _seed(course: Course, student: str, prior: Prior) -> None:
         gradebook.db.commit()
 
 
-def _read_scores(course, student, outcome, order):
+def _read_scores(course: Course, student: str, outcome: Outcome, order: list[str]) -> None:
     """What nbgrader stored for the submission; grades in the notebook's order of cells."""
     with Gradebook(course.db_url, course.coursedir.course_id) as gradebook:
         submission = gradebook.find_submission(course.assignment, student)
@@ -237,7 +247,7 @@ def _read_scores(course, student, outcome, order):
     outcome.grades = dict(sorted(outcome.grades.items(), key=lambda item: position.get(item[0], len(order))))
 
 
-def _write(folder, files):
+def _write(folder: str, files: dict[str, bytes]) -> None:
     os.makedirs(folder, exist_ok=True)
     for name, content in files.items():
         path = os.path.join(folder, name)
@@ -246,7 +256,7 @@ def _write(folder, files):
             handle.write(content)
 
 
-def _read(folder):
+def _read(folder: str) -> Files:
     files = {}
     for parent, _, names in os.walk(folder):
         for name in names:
@@ -256,7 +266,7 @@ def _read(folder):
     return files
 
 
-def _last_error_line(result):
+def _last_error_line(result: dict[str, Any]) -> str:
     """The most specific error message of a failed nbgrader run (its log holds the traceback)."""
     lines = (result.get("log", "") + "\n" + result.get("error", "")).splitlines()
     errors = [

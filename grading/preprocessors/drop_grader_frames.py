@@ -9,7 +9,9 @@ code, which a failing call carries as a note.
 """
 
 import re
+from typing import Any
 
+from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import List, Unicode
 
@@ -25,7 +27,7 @@ class DropGraderFrames(NbGraderPreprocessor):
         help="Path suffixes of the modules whose frames are dropped (as IPython prints them in a frame).",
     ).tag(config=True)
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         # IPython starts a frame of a file with "File <path>:<line>, in <function>"; the path
         # is wherever the kernel imported the module from, possibly on another machine.
         suffixes = "|".join(re.escape(path).replace("/", r"[/\\]") for path in self.module_files)

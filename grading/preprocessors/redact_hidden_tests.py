@@ -7,6 +7,9 @@ hidden line are dropped, and any other output line quoting one is removed. Messa
 failed checks stay: they say what failed, not how it was tested.
 """
 
+from typing import Any
+
+from nbformat import NotebookNode
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
@@ -18,7 +21,7 @@ REDACTED = "[hidden test]"
 class RedactHiddenTests(NbGraderPreprocessor):
     """Replace test cells by their visible part and scrub hidden lines from all outputs."""
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         info = resources["nbgrader"]
         with Gradebook(info["db_url"]) as gradebook:
             notebook = gradebook.find_notebook(info["notebook"], info["assignment"])
@@ -34,7 +37,7 @@ class RedactHiddenTests(NbGraderPreprocessor):
                 cell.outputs = [self._scrub(output) for output in cell.outputs]
         return nb, resources
 
-    def _scrub(self, output):
+    def _scrub(self, output: NotebookNode) -> NotebookNode:
         if output.output_type == "error":
             output.traceback = [frame for frame in output.traceback if not reveals(frame, self.lines)]
             if reveals(output.evalue, self.lines):
@@ -49,7 +52,7 @@ class RedactHiddenTests(NbGraderPreprocessor):
                     output.data[mime] = self._scrub_text(value)
         return output
 
-    def _scrub_text(self, text):
+    def _scrub_text(self, text: str) -> str:
         return "".join(
             line if not reveals(line, self.lines) else REDACTED + "\n" for line in text.splitlines(keepends=True)
         )

@@ -17,8 +17,10 @@ Each change is recorded as a grading event (see grading.events) for the report.
 
 import copy
 import uuid
+from typing import Any
 
 import nbformat
+from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
@@ -26,8 +28,9 @@ from traitlets import Unicode
 from ..events import EDITED, METADATA, RESTORED, record_event
 
 
-def grade_id(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
+def grade_id(cell: NotebookNode) -> str:
+    """The cell's grade id; "" if it has none."""
+    return cell.metadata.get("nbgrader", {}).get("grade_id") or ""
 
 
 class RestoreLockedCells(NbGraderPreprocessor):
@@ -39,7 +42,7 @@ class RestoreLockedCells(NbGraderPreprocessor):
         "course root (nbgrader runs from there); {assignment} and {notebook} are filled in.",
     ).tag(config=True)
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         info = resources["nbgrader"]
         path = self.release_notebook.format(assignment=info["assignment"], notebook=info["notebook"])
         template = nbformat.read(path, as_version=4)
@@ -67,7 +70,7 @@ class RestoreLockedCells(NbGraderPreprocessor):
                 present.add(cell_id)
         return nb, resources
 
-    def _reset_metadata(self, nb, cell, reference):
+    def _reset_metadata(self, nb: NotebookNode, cell: NotebookNode, reference: NotebookNode) -> None:
         expected = reference.metadata["nbgrader"]
         actual = cell.metadata.get("nbgrader", {})
         changed = sorted(
@@ -91,7 +94,9 @@ class RestoreLockedCells(NbGraderPreprocessor):
         elif utils.is_locked(reference) and cell.source != reference.source:
             record_event(nb, grade_id(reference), EDITED, "locked cell edited: its original source is graded")
 
-    def _insert_after_previous(self, nb, earlier_template_cells, cell):
+    def _insert_after_previous(
+        self, nb: NotebookNode, earlier_template_cells: list[NotebookNode], cell: NotebookNode
+    ) -> None:
         if cell.get("id") in {c.get("id") for c in nb.cells}:  # the student's copy kept the id
             cell.id = uuid.uuid4().hex[:8]
         present_at = {grade_id(c): i for i, c in enumerate(nb.cells) if grade_id(c)}

@@ -1,5 +1,8 @@
 """Drop jupytext pairing metadata so a released notebook is a plain notebook."""
 
+from typing import Any
+
+from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 
@@ -10,6 +13,6 @@ class StripJupytextMetadata(NbGraderPreprocessor):
     pair the notebook with a ``.py`` file that does not exist for them.
     """
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         nb.metadata.pop("jupytext", None)
         return nb, resources

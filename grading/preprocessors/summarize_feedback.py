@@ -13,6 +13,9 @@ gives the feedback template (grading/templates/feedback/by_part.html.j2) ``resou
 Scores come from the gradebook, as nbgrader's GetGrades reads them.
 """
 
+from typing import Any
+
+from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -27,12 +30,13 @@ class SummarizeFeedback(NbGraderPreprocessor):
 
     max_message_chars = Integer(600, help="Characters of a failure message shown at the top.").tag(config=True)
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         info = resources["nbgrader"]
         with Gradebook(info["db_url"]) as gradebook:
             notebook = gradebook.find_submission_notebook(info["notebook"], info["assignment"], info["student"])
             grades = {grade.name: (grade.score, grade.max_score, grade.needs_manual_grade) for grade in notebook.grades}
-        failed, by_part = [], {}
+        failed: list[dict[str, Any]] = []
+        by_part: dict[str, dict[str, Any]] = {}
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if not utils.is_grade(cell) or grade_id not in grades:
@@ -64,7 +68,7 @@ class SummarizeFeedback(NbGraderPreprocessor):
             part["points"] = sum(check["points"] for check in part["checks"])
             part["failed"] = sum(check["status"] == "failed" for check in part["checks"])
             part["pending"] = sum(check["status"] == "pending" for check in part["checks"])
-        groups = []
+        groups: list[dict[str, Any]] = []
         for check in failed:
             if groups and groups[-1]["message"] == check["message"]:
                 groups[-1]["checks"].append(check)
@@ -73,7 +77,7 @@ class SummarizeFeedback(NbGraderPreprocessor):
         resources["feedback_summary"] = {"failed": failed, "failed_groups": groups, "parts": list(by_part.values())}
         return nb, resources
 
-    def _message(self, cell):
+    def _message(self, cell: NotebookNode) -> str:
         """The reason a test cell lost its points, as its outputs tell it."""
         outputs = cell.get("outputs", [])
         errors = [output for output in outputs if output.output_type == "error"]

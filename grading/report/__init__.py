@@ -13,6 +13,7 @@ import traceback
 from traitlets import Float, Integer
 from traitlets.config import LoggingConfigurable
 
+from ..course import Course
 from . import data, render, similarity
 
 REPORT = "class-report.html"
@@ -37,7 +38,7 @@ class ClassReport(LoggingConfigurable):
         help="Flag a student whose own code is at least this similar (0 to 1) to the instructor's solution in source/.",
     ).tag(config=True)
 
-    def write(self, course, report_path, out_path):
+    def write(self, course: Course, report_path: str, out_path: str) -> similarity.Comparison:
         class_data = data.load(course, report_path)
         comparison = similarity.compare(
             class_data.solutions,
@@ -63,7 +64,7 @@ class ClassReport(LoggingConfigurable):
         return comparison
 
 
-def write_class_report(course, report_path, out_path=None):
+def write_class_report(course: Course, report_path: str, out_path: str | None = None) -> tuple[str | None, str | None]:
     """Write the class report; return (path, None), or (None, why) when it could not be written.
 
     Never raises: the report is read from the grading's results, and a problem with it is

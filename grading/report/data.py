@@ -13,10 +13,14 @@ import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 import nbformat
+from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 
+from ..course import Course
 from ..parts import part_of, part_title
 from ..results import StudentResult, read_report
 
@@ -31,22 +35,22 @@ class GradedCell:
 
 @dataclass
 class Student:
-    name: str
-    recorded: bool
-    raw_score: float  # before the late penalty
-    penalty: float
-    max_score: float
-    cells: dict  # grade id -> [score, max]
-    parts: dict  # part -> [score, max]
-    events: list
-    seconds: float
-    timestamp: object = None  # datetime, or None when the submission had no timestamp
+    """A student's row of grading-report.json and what the gradebook adds to it."""
+
+    result: StudentResult  # its score is before the late penalty
+    penalty: float = 0.0
+    timestamp: datetime | None = None  # None when the submission had no timestamp
     hours_late: float = 0.0
-    ungraded: list = field(default_factory=list)  # cells still waiting for a manual grade
+    ungraded: list[str] = field(default_factory=list)  # cells still waiting for a manual grade
 
     @property
-    def score(self):
-        return max(0.0, self.raw_score - self.penalty)
+    def name(self) -> str:
+        return self.result.student
+
+    @property
+    def score(self) -> float:
+        """After the late penalty."""
+        return max(0.0, self.result.score - self.penalty)
 
 
 @dataclass
@@ -58,29 +62,29 @@ class Failure:
 @dataclass
 class ClassData:
     assignment: str
-    cells: list  # GradedCell, in notebook order
-    students: list  # Student, in the order of grading-report.json
-    failures: dict  # grade id -> [Failure]
-    solutions: dict  # student -> {solution cell id: source as graded}
-    release_solutions: dict  # solution cell id -> source as released
-    instructor_solutions: dict | None = None  # solution cell id -> the instructor's code; None without source/
-    duedate: object = None
+    cells: list[GradedCell]  # in notebook order
+    students: list[Student]  # in the order of grading-report.json
+    failures: dict[str, list[Failure]]  # grade id -> its failures
+    solutions: dict[str, dict[str, str]]  # student -> {solution cell id: source as graded}
+    release_solutions: dict[str, str]  # solution cell id -> source as released
+    instructor_solutions: dict[str, str] | None = None  # cell id -> the instructor's code; None without source/
+    duedate: datetime | None = None
 
     @property
-    def parts(self):
+    def parts(self) -> list[str]:
         """Parts in notebook order (from the grade ids, so new parts appear by themselves)."""
         return list(dict.fromkeys(cell.part for cell in self.cells))
 
     @property
-    def part_titles(self):
+    def part_titles(self) -> dict[str, str]:
         """Part -> the title students read for it (grading/parts.py)."""
         return {cell.part: part_title(cell.grade_id) for cell in self.cells}
 
-    def manual_parts(self):
+    def manual_parts(self) -> list[str]:
         return [part for part in self.parts if all(c.manual for c in self.cells if c.part == part)]
 
 
-def load(course, report_path):
+def load(course: Course, report_path: str) -> ClassData:
     """Everything the class report needs about the course's assignment."""
     rows = read_report(report_path)
     release = nbformat.read(course.notebook_path(course.coursedir.release_directory), as_version=4)
@@ -116,7 +120,7 @@ def load(course, report_path):
         by_id = {_nbgrader(cell).get("grade_id"): cell for cell in graded.cells if _nbgrader(cell)}
         data.solutions[student.name] = {cell_id: by_id[cell_id].source for cell_id in solution_ids if cell_id in by_id}
         for graded_cell in cells:
-            score = student.cells.get(graded_cell.grade_id)
+            score = student.result.cells.get(graded_cell.grade_id)
             if graded_cell.manual or not score or score[0] >= score[1] or graded_cell.grade_id not in by_id:
                 continue
             data.failures[graded_cell.grade_id].append(
@@ -128,7 +132,7 @@ def load(course, report_path):
 _SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 
 
-def _instructor_solutions(course, solution_ids):
+def _instructor_solutions(course: Course, solution_ids: list[str]) -> dict[str, str] | None:
     """{cell id: source} of the solution cells in source/, markers removed (None without source/)."""
     path = course.notebook_path(course.coursedir.source_directory)
     if not os.path.exists(path):
@@ -138,18 +142,8 @@ def _instructor_solutions(course, solution_ids):
     return {cell_id: _SOLUTION_MARKER.sub("", by_id[cell_id].source) for cell_id in solution_ids if cell_id in by_id}
 
 
-def _student(result: StudentResult, gradebook, assignment):
-    student = Student(
-        result.student,
-        result.recorded,
-        result.score,
-        0.0,
-        result.max_score,
-        result.cells,
-        result.parts,
-        result.events,
-        result.seconds,
-    )
+def _student(result: StudentResult, gradebook: Gradebook, assignment: str) -> Student:
+    student = Student(result)
     if not result.recorded:
         return student
     try:
@@ -165,7 +159,7 @@ def _student(result: StudentResult, gradebook, assignment):
     return student
 
 
-def failure_message(cell):
+def failure_message(cell: NotebookNode) -> str:
     """Why a test cell failed, in the words of its error output (the checks say what is wrong)."""
     for output in cell.get("outputs", []):
         if output.output_type == "error":
@@ -179,14 +173,14 @@ def failure_message(cell):
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
-def message_kind(message):
+def message_kind(message: str) -> str:
     """A failure message with its numbers blanked: the same mistake with other values."""
     return _NUMBER.sub("#", message)
 
 
-def _nbgrader(cell):
+def _nbgrader(cell: NotebookNode) -> dict[str, Any]:
     return cell.metadata.get("nbgrader", {})
 
 
-def _is_solution_code(cell):
-    return cell.cell_type == "code" and _nbgrader(cell).get("solution") and "grade_id" in _nbgrader(cell)
+def _is_solution_code(cell: NotebookNode) -> bool:
+    return cell.cell_type == "code" and bool(_nbgrader(cell).get("solution")) and "grade_id" in _nbgrader(cell)

@@ -2,27 +2,30 @@
 
 import base64
 import io
+from collections.abc import Collection, Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 DPI = 110
 
 
-def _data_url(fig):
+def _data_url(fig: Figure) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def score_distribution(scores, max_score):
+def score_distribution(scores: Sequence[float], max_score: float) -> str:
     """Histogram of the students' scores, with the class mean and median marked."""
     fig, ax = plt.subplots(figsize=(6.4, 2.8))
-    bins = np.linspace(0, max_score, 12) if max_score > 0 else 10
+    bins = np.linspace(0, max_score, 12).tolist() if max_score > 0 else 10
     ax.hist(scores, bins=bins, color="#4c72b0", edgecolor="white")
     if scores:
         mean, median = float(np.mean(scores)), float(np.median(scores))
@@ -43,12 +46,14 @@ def score_distribution(scores, max_score):
     ax.set_xlim(0, max(max_score, 1))
     ax.set_xlabel(f"score (of {max_score:g})")
     ax.set_ylabel("students")
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    locator = ax.yaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # a new Axes' AutoLocator is one
+        locator.set_params(integer=True)
     ax.spines[["top", "right"]].set_visible(False)
     return _data_url(fig)
 
 
-def mastery_heatmap(students, parts, share):
+def mastery_heatmap(students: Sequence[str], parts: Sequence[str], share: Sequence[Sequence[float | None]]) -> str:
     """Students (rows) by parts (columns); share[i][j] is the fraction of the part's points
     earned (None: no score). Rows and columns come already sorted, weakest first."""
     values = np.array([[np.nan if v is None else v for v in row] for row in share], dtype=float)
@@ -68,7 +73,7 @@ def mastery_heatmap(students, parts, share):
     return _data_url(fig)
 
 
-def seconds_per_submission(students, seconds, troubled):
+def seconds_per_submission(students: Sequence[str], seconds: Sequence[float], troubled: Collection[str]) -> str:
     """Horizontal bars of the seconds each submission took to grade; troubled ones in red."""
     fig, ax = plt.subplots(figsize=(6.4, 0.3 * len(students) + 0.9))
     colors = ["#c44e52" if name in troubled else "#4c72b0" for name in students]

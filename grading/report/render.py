@@ -3,18 +3,21 @@
 import datetime
 import statistics
 from collections import Counter
+from collections.abc import Iterable
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from . import plots
-from .data import message_kind
+from .data import ClassData, Student, message_kind
+from .similarity import Comparison, Pair, SolutionCopies
 
 MESSAGES_SHOWN = 3  # most frequent failure messages listed per test cell
 UNFLAGGED_SHOWN = 3  # most similar pairs below the threshold, shown for calibration
 
 
-def render(data, comparison, copies=None):
+def render(data: ClassData, comparison: Comparison, copies: SolutionCopies | None = None) -> str:
     """The report's HTML for ClassData, a similarity Comparison and the copies of the instructor's
     solution (None: the course has no source/ to compare with)."""
     env = Environment(
@@ -26,19 +29,19 @@ def render(data, comparison, copies=None):
     return env.get_template("class-report.html.j2").render(**context(data, comparison, copies))
 
 
-def context(data, comparison, copies=None):
+def context(data: ClassData, comparison: Comparison, copies: SolutionCopies | None = None) -> dict[str, Any]:
     students = data.students
     auto_parts = [part for part in data.parts if part not in data.manual_parts()]
-    max_score = max((s.max_score for s in students), default=0.0)
-    scores = [s.score for s in students if s.recorded]
+    max_score = max((s.result.max_score for s in students), default=0.0)
+    scores = [s.score for s in students if s.result.recorded]
     flagged = comparison.flagged
-    partners = {name: [] for name in (s.name for s in students)}
+    partners: dict[str, list[str]] = {name: [] for name in (s.name for s in students)}
     for pair in flagged:
         a, b = pair.students
         partners[a].append(b)
         partners[b].append(a)
     rows, columns, share = mastery(students, auto_parts)
-    troubled = {s.name for s in students if s.events}
+    troubled = {s.name for s in students if s.result.events}
     return {
         "assignment": data.assignment,
         "generated": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -60,46 +63,52 @@ def context(data, comparison, copies=None):
         ),
         "part_titles": data.part_titles,
         "seconds_png": plots.seconds_per_submission(
-            [s.name for s in students], [s.seconds for s in students], troubled
+            [s.name for s in students], [s.result.seconds for s in students], troubled
         ),
         "test_cells": test_cells(data),
-        "troubled": [s for s in students if s.events],
+        "troubled": [s for s in students if s.result.events],
         "late": [s for s in students if s.hours_late > 0],
         "partners": partners,
         "comparison": comparison,
         "flagged": [side_by_side(pair, data) for pair in flagged],
         "closest_unflagged": [pair for pair in comparison.pairs if not pair.flagged][:UNFLAGGED_SHOWN],
         "copies": copies,
-        "seconds_total": sum(s.seconds for s in students),
+        "seconds_total": sum(s.result.seconds for s in students),
     }
 
 
-def mastery(students, parts):
+def mastery(students: list[Student], parts: list[str]) -> tuple[list[str], list[str], list[list[float | None]]]:
     """(student names, parts, share of points): weakest students on top, hardest parts first."""
-    recorded = [s for s in students if s.recorded]
+    recorded = [s for s in students if s.result.recorded]
 
-    def share(student, part):
-        score, top = student.parts.get(part, (0.0, 0.0))
+    def share(student: Student, part: str) -> float | None:
+        score, top = student.result.parts.get(part, (0.0, 0.0))
         return score / top if top else None
 
-    def mean(values):
-        values = [v for v in values if v is not None]
-        return sum(values) / len(values) if values else 1.0
+    def mean(values: Iterable[float | None]) -> float:
+        known = [v for v in values if v is not None]
+        return sum(known) / len(known) if known else 1.0
 
     parts = sorted(parts, key=lambda part: (mean(share(s, part) for s in recorded), parts.index(part)))
-    order = sorted(students, key=lambda s: (mean(share(s, part) for part in parts) if s.recorded else -1, s.name))
-    return ([s.name for s in order], parts, [[share(s, part) if s.recorded else None for part in parts] for s in order])
+    order = sorted(
+        students, key=lambda s: (mean(share(s, part) for part in parts) if s.result.recorded else -1, s.name)
+    )
+    return (
+        [s.name for s in order],
+        parts,
+        [[share(s, part) if s.result.recorded else None for part in parts] for s in order],
+    )
 
 
-def test_cells(data):
+def test_cells(data: ClassData) -> list[dict[str, Any]]:
     """Each autograded cell: who lost points there and the most frequent reasons, grouped by kind."""
-    recorded = [s for s in data.students if s.recorded]
+    recorded = [s for s in data.students if s.result.recorded]
     out = []
     for cell in data.cells:
         if cell.manual:
             continue
         failures = data.failures.get(cell.grade_id, [])
-        lost = [s.name for s in recorded if s.cells.get(cell.grade_id, [0, 0])[0] < cell.points]
+        lost = [s.name for s in recorded if s.result.cells.get(cell.grade_id, [0, 0])[0] < cell.points]
         kinds = Counter(message_kind(f.message) for f in failures)
         messages = []
         for kind, count in kinds.most_common(MESSAGES_SHOWN):
@@ -119,7 +128,7 @@ def test_cells(data):
     return out
 
 
-def side_by_side(pair, data):
+def side_by_side(pair: Pair, data: ClassData) -> dict[str, Any]:
     """A flagged pair's matching cells, each side with the shared code highlighted."""
     a, b = pair.students
     cell_ids = [cell_id for cell_id in data.release_solutions if cell_id in pair.spans[a] or cell_id in pair.spans[b]]
@@ -134,7 +143,7 @@ def side_by_side(pair, data):
     return {"pair": pair, "cells": cells}
 
 
-def highlight(source, spans):
+def highlight(source: str, spans: list[tuple[int, int]]) -> Markup:
     """HTML of ``source`` with the (start, end) character spans marked."""
     html, at = [], 0
     for start, end in spans:

@@ -44,30 +44,34 @@ class Token:
     end: int
 
 
+Cells = dict[str, str]  # solution cell id -> source
+Spans = dict[str, list[tuple[int, int]]]  # cell id -> merged (start, end) character ranges
+
+
 @dataclass
 class Pair:
-    students: tuple
+    students: tuple[str, str]
     similarity: float
     shared: int  # fingerprints they share, release and common code left out
     flagged: bool
-    spans: dict = field(default_factory=dict)  # student -> {cell id: [(start, end), ...]} of the shared code
+    spans: dict[str, Spans] = field(default_factory=dict)  # student -> the shared code in their cells
 
 
 @dataclass
 class Comparison:
-    pairs: list  # every pair of students, most similar first
+    pairs: list[Pair]  # every pair of students, most similar first
     common_limit: int  # a fingerprint found in more submissions than this is common code
     threshold: float
     min_shared: int
 
     @property
-    def flagged(self):
+    def flagged(self) -> list[Pair]:
         return [pair for pair in self.pairs if pair.flagged]
 
 
-def tokens(source):
+def tokens(source: str) -> list[Token]:
     """The normalised tokens of Python code; never fails (pygments lexes anything)."""
-    out = []
+    out: list[Token] = []
     for start, kind, value in PythonLexer().get_tokens_unprocessed(source):
         end = start + len(value)
         if kind in Comment or kind in String.Doc or kind in Text or not value.strip():
@@ -84,7 +88,7 @@ def tokens(source):
     return out
 
 
-def kgram_hashes(toks):
+def kgram_hashes(toks: list[Token]) -> list[int]:
     """Hash of each run of K tokens, in order (a stable hash, so every run agrees)."""
     return [
         int.from_bytes(
@@ -94,11 +98,11 @@ def kgram_hashes(toks):
     ]
 
 
-def winnow(hashes):
+def winnow(hashes: list[int]) -> list[int]:
     """Positions of the fingerprints winnowing keeps: the rightmost minimum of each window."""
     if len(hashes) <= WINDOW:
         return [min(range(len(hashes)), key=lambda i: (hashes[i], -i))] if hashes else []
-    kept = []
+    kept: list[int] = []
     for start in range(len(hashes) - WINDOW + 1):
         window = range(start, start + WINDOW)
         best = min(window, key=lambda i: (hashes[i], -i))
@@ -110,19 +114,21 @@ def winnow(hashes):
 class _Fingerprinted:
     """One student's solution cells: tokens, all K-gram hashes and the winnowed ones."""
 
-    def __init__(self, cells):
-        self.tokens, self.hashes = {}, {}
+    def __init__(self, cells: Cells) -> None:
+        self.tokens: dict[str, list[Token]] = {}
+        self.hashes: dict[str, list[int]] = {}
         for cell_id, source in cells.items():
             self.tokens[cell_id] = tokens(source)
             self.hashes[cell_id] = kgram_hashes(self.tokens[cell_id])
         self.all = {h for hashes in self.hashes.values() for h in hashes}
         self.winnowed = {hashes[i] for hashes in self.hashes.values() for i in winnow(hashes)}
 
-    def spans(self, shared):
+    def spans(self, shared: set[int]) -> Spans:
         """{cell id: merged (start, end) character ranges} of the K-grams whose hash is in shared."""
-        out = {}
+        out: Spans = {}
         for cell_id, hashes in self.hashes.items():
-            toks, ranges = self.tokens[cell_id], []
+            toks = self.tokens[cell_id]
+            ranges: list[tuple[int, int]] = []
             for i, h in enumerate(hashes):
                 if h in shared:
                     start, end = toks[i].start, toks[i + K - 1].end
@@ -135,7 +141,14 @@ class _Fingerprinted:
         return out
 
 
-def compare(submissions, release, *, threshold=0.5, common_share=0.25, min_shared=8):
+def compare(
+    submissions: dict[str, Cells],
+    release: Cells,
+    *,
+    threshold: float = 0.5,
+    common_share: float = 0.25,
+    min_shared: int = 8,
+) -> Comparison:
     """Compare every pair of students' solution cells.
 
     submissions: {student: {cell id: source}}; release: {cell id: source} of the same cells as
@@ -175,12 +188,14 @@ class SolutionCopy:
 
 @dataclass
 class SolutionCopies:
-    copies: list  # SolutionCopy, most similar first
+    copies: list[SolutionCopy]  # most similar first
     threshold: float
     students: int  # submissions compared
 
 
-def copies_of_solution(submissions, release, solution, *, threshold=0.8, min_shared=8):
+def copies_of_solution(
+    submissions: dict[str, Cells], release: Cells, solution: Cells, *, threshold: float = 0.8, min_shared: int = 8
+) -> SolutionCopies:
     """The students whose solution cells reproduce the instructor's solution (SolutionCopies).
 
     submissions: {student: {cell id: source}}; release: {cell id: source} as released;

@@ -23,6 +23,8 @@ import time
 import traceback
 import types
 import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -31,14 +33,14 @@ from . import wire
 MAX_OUTPUT = 20_000  # characters of a call's printed output passed on to the test cell
 MAX_TEXT = 4_000  # characters of an error message or traceback
 
-_state = {"connection": None, "seq": 0}
+_state: dict[str, Any] = {"connection": None, "seq": 0}  # the socket to the test process, its path, the last seq
 _handles: dict[int, object] = {}  # handle id -> object, kept alive while the test process may refer to it
 _ids: dict[int, int] = {}  # id(object) -> handle id
-_swapped: list[tuple] = []  # (owner, name, what was there, or _ABSENT) while a stand-in replaces it
+_swapped: list[tuple[Any, str, object]] = []  # (owner, name, what was there, or _ABSENT) while a stand-in replaces it
 _ABSENT = object()
 
 
-def connect(path, timeout=60.0):
+def connect(path: str, timeout: float = 60.0) -> None:
     """Connect to the test process's socket; it may still be starting, so try for a while."""
     deadline = time.monotonic() + timeout
     while True:
@@ -55,13 +57,13 @@ def connect(path, timeout=60.0):
             return
 
 
-def reconnect():
+def reconnect() -> None:
     """A fresh connection (after the grader interrupted a call: the old one may hold half a message)."""
     _state["connection"].close()
     connect(_state["path"])
 
 
-def serve():
+def serve() -> None:
     """Answer the test process's requests until it ends the test cell."""
     try:
         while True:
@@ -80,7 +82,7 @@ class _CellOver(BaseException):
 # -- requests from the test process ----------------------------------------------------------
 
 
-def _answer(header, buffers):
+def _answer(header: dict[str, Any], buffers: list[wire.Buffer]) -> None:
     printed = _Capped()
     try:
         with _captured(printed):
@@ -98,11 +100,11 @@ def _answer(header, buffers):
         wire.send(_state["connection"], dict(_describe(error), seq=header.get("seq"), printed=""))
 
 
-def _names():
+def _names() -> dict[str, object]:
     """The student's globals: numbers and short strings by value, everything else by handle."""
     shell = sys.modules["IPython"].get_ipython()
     hidden = {"In", "Out", "get_ipython", "exit", "quit", "open"}
-    names = {}
+    names: dict[str, object] = {}
     for name, value in list(shell.user_ns.items()):
         if name.startswith("_") or name in hidden or isinstance(value, types.ModuleType):
             continue
@@ -115,7 +117,7 @@ def _names():
     return names
 
 
-def _swap(replacements):
+def _swap(replacements: list[list[Any]]) -> None:
     """Put stand-ins in the student's globals or on their classes: [owner or None, name, id]."""
     namespace = sys.modules["IPython"].get_ipython().user_ns
     for owner_name, name, callback in replacements:
@@ -129,7 +131,7 @@ def _swap(replacements):
             setattr(owner, name, stand_in)
 
 
-def _restore():
+def _restore() -> None:
     """Put back what _swap replaced."""
     while _swapped:
         owner, name, original = _swapped.pop()
@@ -145,7 +147,7 @@ def _restore():
             setattr(owner, name, original)
 
 
-_OPS = {
+_OPS: dict[str, Callable[..., object]] = {
     "names": _names,
     "getattr": getattr,
     "setattr": setattr,
@@ -160,15 +162,15 @@ _OPS = {
 # -- stand-ins that call back to the test process ----------------------------------------------
 
 
-def _stand_in(callback, name):
-    def stand_in(*args, **kwargs):
+def _stand_in(callback: int, name: str) -> Callable[..., Any]:
+    def stand_in(*args: Any, **kwargs: Any) -> Any:
         return _request({"op": "callback", "id": callback, "args": [args, kwargs]})
 
     stand_in.__name__ = stand_in.__qualname__ = name
     return stand_in
 
 
-def _request(header):
+def _request(header: dict[str, Any]) -> Any:
     """Send a request to the test process and wait for its answer, answering its own requests
     (about the arguments passed, say) meanwhile."""
     _state["seq"] += 1
@@ -197,11 +199,11 @@ def _request(header):
 class _Handle:
     """Marks a value that goes to the test process by handle, even if it is plain data."""
 
-    def __init__(self, value):
+    def __init__(self, value: object) -> None:
         self.value = value
 
 
-def _handle(value):
+def _handle(value: object) -> dict[str, Any]:
     """The handle fields of an object that stays here."""
     value = value.value if isinstance(value, _Handle) else value
     number = _ids.get(id(value))
@@ -212,7 +214,7 @@ def _handle(value):
     return {"id": number, "type": str(name)[:100], "callable": callable(value)}
 
 
-def _object(fields):
+def _object(fields: object) -> object:
     """The object a handle from the test process refers to."""
     number = fields.get("id") if isinstance(fields, dict) else None
     if number not in _handles:
@@ -220,7 +222,7 @@ def _object(fields):
     return _handles[number]
 
 
-def _describe(error):
+def _describe(error: BaseException) -> dict[str, Any]:
     """An error reply: the exception's type, its builtin ancestors, message and traceback."""
     bases = [cls.__name__ for cls in type(error).__mro__ if getattr(builtins, cls.__name__, None) is cls]
     frames = [
@@ -239,7 +241,7 @@ def _describe(error):
     }
 
 
-def _cell_name(filename):
+def _cell_name(filename: str) -> str:
     """IPython's name for a cell's code ("Cell In[3]"), as its own tracebacks say it."""
     shell = sys.modules["IPython"].get_ipython()
     try:
@@ -250,13 +252,13 @@ def _cell_name(filename):
 
 
 class _Capped(io.StringIO):
-    def write(self, text):
+    def write(self, text: str) -> int:
         room = MAX_OUTPUT - self.tell()
         return super().write(text[: max(room, 0)]) if room > 0 else len(text)
 
 
 @contextlib.contextmanager
-def _captured(printed):
+def _captured(printed: io.StringIO) -> Iterator[None]:
     """Run the student's code as the test cells always have: warnings silenced (values are
     still checked in full), stderr dropped, stdout kept (up to MAX_OUTPUT) for the test cell."""
     with (

@@ -15,7 +15,10 @@ student's objects, the test process sends them back as arguments.
 """
 
 import json
+import socket
 import struct
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +30,13 @@ DTYPES = frozenset(
 )
 _FRAME = struct.Struct("<QI")
 _TAGS = ("$tuple", "$dict", "$bytes", "$array", "$scalar", "$dtype", "$handle")
-_BUILTIN_TYPES = {"bool": bool, "int": int, "float": float, "complex": complex}
+_BUILTIN_TYPES: dict[str, type] = {"bool": bool, "int": int, "float": float, "complex": complex}
+
+# What travels: a JSON-ready structure (None, bool, int, float, str, lists and tagged dicts), and
+# the raw bytes it refers to. Values on either side are whatever the other side sent: Any.
+Structure = Any
+Buffer = bytes | memoryview
+Handles = Callable[[object], dict[str, Any]]  # an object -> its handle fields
 
 
 class WireError(Exception):
@@ -41,12 +50,12 @@ class Unsendable(TypeError):
 # -- values -----------------------------------------------------------------------------------
 
 
-def encode(value, handle_of=None):
+def encode(value: object, handle_of: Handles | None = None) -> tuple[Structure, list[Buffer]]:
     """(JSON-ready structure, list of buffers) for ``value``; ``handle_of(obj)`` gives the handle
     fields (a dict) of an object that is not plain data, or raises Unsendable."""
-    buffers = []
+    buffers: list[Buffer] = []
 
-    def walk(item, depth):
+    def walk(item: object, depth: int) -> Structure:
         if depth > 64:
             raise Unsendable("a value nested more than 64 levels deep")
         if item is None or isinstance(item, (bool, str)):
@@ -57,7 +66,7 @@ def encode(value, handle_of=None):
             return float(item)
         if isinstance(item, np.ndarray) and item.dtype.name in DTYPES:
             array = np.asarray(item, order="C").view(np.ndarray)  # ascontiguousarray would make 0-d 1-d
-            buffers.append(memoryview(array).cast("B") if array.size else b"")
+            buffers.append(array.data.cast("B") if array.size else b"")
             return {"$array": len(buffers) - 1, "dtype": array.dtype.name, "shape": list(array.shape)}
         if isinstance(item, np.generic) and item.dtype.name in DTYPES:
             buffers.append(np.asarray(item).tobytes())
@@ -81,10 +90,10 @@ def encode(value, handle_of=None):
     return walk(value, 0), buffers
 
 
-def decode(structure, buffers, from_handle=None):
+def decode(structure: Structure, buffers: Sequence[Buffer], from_handle: Callable[[Any], object] | None = None) -> Any:
     """The value ``encode`` turned into ``structure`` and ``buffers``; WireError if malformed."""
 
-    def walk(item):
+    def walk(item: Structure) -> Any:
         if item is None or isinstance(item, (bool, int, float, str)):
             return item
         if isinstance(item, list):
@@ -119,7 +128,7 @@ def decode(structure, buffers, from_handle=None):
         raise WireError("a value nested too deeply") from None
 
 
-def _dtype_name(item):
+def _dtype_name(item: object) -> tuple[str, str] | None:
     """(name, form) of a dtype given as a value (``dtype=np.float32``, ``np.dtype("int64")``,
     ``float``), or None."""
     if isinstance(item, np.dtype) and item.name in DTYPES:
@@ -131,7 +140,7 @@ def _dtype_name(item):
     return None
 
 
-def _dtype(name, form):
+def _dtype(name: str, form: object) -> type | np.dtype:
     if form == "builtin" and name in _BUILTIN_TYPES:
         return _BUILTIN_TYPES[name]
     if name not in DTYPES or form not in ("dtype", "scalar type"):
@@ -139,19 +148,19 @@ def _dtype(name, form):
     return np.dtype(name) if form == "dtype" else np.dtype(name).type
 
 
-def _list(item):
+def _list(item: Structure) -> list[Structure]:
     if not isinstance(item, list):
         raise WireError("a list expected")
     return item
 
 
-def _buffer(buffers, index):
+def _buffer(buffers: Sequence[Buffer], index: object) -> Buffer:
     if type(index) is not int or not 0 <= index < len(buffers):
         raise WireError("a reference to a buffer that does not exist")
     return buffers[index]
 
 
-def _array(buffer, dtype, shape):
+def _array(buffer: Buffer, dtype: object, shape: object) -> np.ndarray:
     if dtype not in DTYPES:
         raise WireError(f"an array of dtype {dtype!r}, which is not plain numbers")
     if not isinstance(shape, list) or len(shape) > MAX_DIMENSIONS or any(type(n) is not int or n < 0 for n in shape):
@@ -170,7 +179,7 @@ def _array(buffer, dtype, shape):
 # -- frames -----------------------------------------------------------------------------------
 
 
-def send(sock, header, buffers=()):
+def send(sock: socket.socket, header: dict[str, Any], buffers: Sequence[Buffer] = ()) -> None:
     """Write one message: ``header`` (a JSON-ready dict) and its buffers."""
     header = dict(header, buffers=[len(buffer) for buffer in buffers])
     text = json.dumps(header, allow_nan=True, separators=(",", ":")).encode("utf-8")
@@ -184,12 +193,12 @@ def send(sock, header, buffers=()):
         sock.sendall(b"\0" * _padding(len(buffer)))
 
 
-def _padding(size):
+def _padding(size: int) -> int:
     """Bytes that bring ``size`` to a multiple of 16, so that every array starts aligned."""
     return -size % 16
 
 
-def receive(sock):
+def receive(sock: socket.socket) -> tuple[dict[str, Any], list[Buffer]]:
     """(header, buffers) of the next message. Buffers are writable views of one bytearray.
     EOFError when the other side has gone; WireError when what arrives is not a frame."""
     total, header_size = _FRAME.unpack(_read(sock, _FRAME.size))
@@ -205,14 +214,15 @@ def receive(sock):
         raise WireError("a header without its buffer sizes")
     if header_size + sum(size + _padding(size) for size in sizes) != total:
         raise WireError("buffer sizes that do not add up to the frame")
-    view, buffers, offset = memoryview(body), [], header_size
+    view, offset = memoryview(body), header_size
+    buffers: list[Buffer] = []
     for size in sizes:
         buffers.append(view[offset : offset + size])
         offset += size + _padding(size)
     return header, buffers
 
 
-def _read(sock, size):
+def _read(sock: socket.socket, size: int) -> bytearray:
     data = bytearray(size)
     view, got = memoryview(data), 0
     while got < size:

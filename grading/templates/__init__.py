@@ -14,7 +14,7 @@ import os
 
 import nbgrader
 from nbconvert.exporters import HTMLExporter
-from traitlets import default, validate
+from traitlets import Bunch, default, validate
 
 FEEDBACK_TEMPLATE_FILE = "by_part.html.j2"
 COURSE_TEMPLATES = os.path.dirname(os.path.abspath(__file__))
@@ -28,11 +28,11 @@ class FeedbackExporter(HTMLExporter):
     after them, both as installed in the process that renders the page."""
 
     @default("extra_template_basedirs")
-    def _default_extra_template_basedirs(self):
+    def _default_extra_template_basedirs(self) -> list[str]:
         return [COURSE_TEMPLATES, NBGRADER_TEMPLATES]
 
     @validate("extra_template_basedirs")
-    def _with_the_installed_templates(self, proposal):
+    def _with_the_installed_templates(self, proposal: Bunch) -> list[str]:
         # GenerateFeedback configures nbgrader's folder; any folder configured stays, after ours.
         others = [folder for folder in proposal.value if folder not in (COURSE_TEMPLATES, NBGRADER_TEMPLATES)]
         return [COURSE_TEMPLATES, *others, NBGRADER_TEMPLATES]

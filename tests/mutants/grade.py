@@ -6,29 +6,13 @@ must earn every autograded point or nothing can be judged.
 """
 
 import copy
-from dataclasses import dataclass, field
 
 from builders import cell, completed, read, solved_source, submit
 from grading import run
-from grading.parts import part_of
 from grading.pipeline import ExecutionSettings
+from grading.results import StudentResult
 
 SOLUTION = "solution"
-
-
-@dataclass
-class Graded:
-    recorded: bool
-    lost: dict = field(default_factory=dict)  # test cell -> [score, points], where points were lost
-    events: list = field(default_factory=list)  # what the grader reported (timeouts, restarts, ...)
-
-    @property
-    def killed(self):
-        return bool(self.lost)
-
-    @property
-    def lost_parts(self):
-        return sorted({part_of(cell_id) for cell_id in self.lost})
 
 
 def solution_code(source_nb):
@@ -46,8 +30,8 @@ def solution_code(source_nb):
     return prelude, cells
 
 
-def grade(course, mutants, *, workers=None, settings=None, progress=print):
-    """{mutant id: Graded}, after grading every mutant and the solution in one pipeline run."""
+def grade(course, mutants, *, workers=None, settings=None, progress=print) -> dict[str, StudentResult]:
+    """{mutant id: its StudentResult}, after grading every mutant and the solution in one pipeline run."""
     release = read(course.notebook_path(course.coursedir.release_directory))
     solution = completed(release, read(course.notebook_path(course.coursedir.source_directory)))
     students = {SOLUTION: None}
@@ -70,16 +54,9 @@ def grade(course, mutants, *, workers=None, settings=None, progress=print):
     )
     results = {r.student: r for r in graded.results}
     control = results[SOLUTION]
-    short = {c: s for c, s in control.cells.items() if c.startswith("test-") and s[0] < s[1]}
-    if not control.recorded or short or control.events:
+    if not control.recorded or control.lost or control.events:
         raise RuntimeError(
             f"the unmutated solution does not earn full marks, so no mutant can be judged: "
-            f"lost {short}, events {control.events}"
+            f"lost {control.lost}, events {control.events}"
         )
-    return {mutant.id: _graded(results[student]) for student, mutant in students.items() if mutant is not None}
-
-
-def _graded(result):
-    lost = {c: list(s) for c, s in result.cells.items() if c.startswith("test-") and s[0] < s[1]}
-    events = [f"{e['cell']}: {e['detail']}" for e in result.events]
-    return Graded(result.recorded, lost, events)
+    return {mutant.id: results[student] for student, mutant in students.items() if mutant is not None}

@@ -5,8 +5,9 @@ import os
 from collections import Counter
 from dataclasses import asdict, dataclass
 
+from grading.results import StudentResult
+
 from .clauses import parts_of
-from .grade import Graded
 from .operators import OPERATORS, Generated, Mutant
 from .oracle import Verdict
 
@@ -15,17 +16,17 @@ GOAL = 0.99  # of the mutants that change behaviour, the share the hidden tests 
 
 @dataclass
 class Outcome:
-    mutant: object  # operators.Mutant
-    graded: object  # grade.Graded
-    verdict: object  # oracle.Verdict
-    reviewed: tuple = None  # (verdict, reason) from reviewed.py
+    mutant: Mutant
+    graded: StudentResult  # the mutant's, graded as a student
+    verdict: Verdict
+    reviewed: tuple[str, str] | None = None  # (verdict, reason) from reviewed.py
 
     @property
     def status(self):
         """killed, equivalent, survived (changes behaviour, earns full marks) or not graded."""
         if not self.graded.recorded:
             return "not graded"
-        if self.graded.killed:
+        if self.graded.lost:
             return "killed"
         equivalent = self.reviewed[0] == "equivalent" if self.reviewed else self.verdict.equivalent
         return "equivalent" if equivalent else "survived"
@@ -48,7 +49,7 @@ class Outcome:
     def wrong_part(self):
         """Lost points, but only outside the parts of the function it mutates."""
         own = parts_of(self.mutant.function)
-        return self.graded.killed and bool(own) and not own & set(self.graded.lost_parts)
+        return bool(self.graded.lost) and bool(own) and not own & set(self.graded.lost_parts)
 
 
 def build(outcomes, generated, *, date, notebook, seconds, sample, reviewed, rejudged=None):
@@ -113,7 +114,9 @@ def rebuild(report, reviewed, rejudged=None):
     outcomes = [
         Outcome(
             Mutant(**{k: e[k] for k in fields}, code=""),
-            Graded(e["recorded"], e["lost"], e["events"]),
+            StudentResult(
+                e["id"], recorded=e["recorded"], cells=e["lost"], events=[_event(line) for line in e["events"]]
+            ),
             Verdict(e["id"], **e["oracle"]),
             reviewed.get(e["id"]),
         )
@@ -189,7 +192,7 @@ def _entry(outcome):
         "lost": g.lost,
         "lost_parts": g.lost_parts,
         "own_parts": sorted(parts_of(m.function)),
-        "events": g.events,
+        "events": [f"{e['cell']}: {e['detail']}" for e in g.events],
         "oracle": {k: value for k, value in asdict(v).items() if k != "id"},
     }
     if outcome.status == "killed":  # what the oracle found matters less once a test has caught it
@@ -197,6 +200,12 @@ def _entry(outcome):
     else:
         entry["reason"] = outcome.reason
     return entry
+
+
+def _event(line):
+    """An event of the grader back from its line in report.json ("cell: detail"; the kind is not kept)."""
+    cell, _, detail = line.partition(": ")
+    return {"cell": cell, "detail": detail}
 
 
 def write(report, folder):

@@ -85,3 +85,18 @@ def test_a_result_survives_its_json_round_trip_with_every_field_set():
         recorded=True,
     )
     assert StudentResult.from_json(json.loads(json.dumps(graded.to_json()))) == graded
+
+
+def test_points_are_lost_in_test_cells_only_not_in_written_answers_waiting_for_a_grade():
+    graded = StudentResult(
+        "ada",
+        cells={
+            "test-softmax-x": [6.0, 6.0],
+            "test-mha-heads": [1.0, 4.0],
+            "test-mask-causal": [0.0, 2.0],
+            "reflect-kv-cache": [0.0, 10.0],  # scored 0 until graded by hand
+        },
+    )
+    assert graded.lost == {"test-mha-heads": [1.0, 4.0], "test-mask-causal": [0.0, 2.0]}
+    assert graded.lost_parts == ["mask", "mha"]
+    assert not StudentResult("ben", cells={"test-softmax-x": [6.0, 6.0], "reflect-kv-cache": [0.0, 10.0]}).lost
