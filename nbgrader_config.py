@@ -10,7 +10,13 @@ from nbgrader.preprocessors import GetGrades
 
 from grading.autograde import EXECUTE, RECORD, SANITIZE
 from grading.late_penalty import PercentPerDayLate
-from grading.preprocessors import DropGraderFrames, RedactHiddenTests, StripJupytextMetadata, SummarizeFeedback
+from grading.preprocessors import (
+    DropGraderFrames,
+    OmitParts,
+    RedactHiddenTests,
+    StripJupytextMetadata,
+    SummarizeFeedback,
+)
 from grading.templates import FEEDBACK_TEMPLATE_FILE, FeedbackExporter
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
@@ -36,10 +42,13 @@ c.ClearSolutions.code_stub = {
 }
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# generate_assignment: nbgrader's steps, plus one that strips jupytext pairing metadata so
-# students get a plain notebook. (NB, from nbgrader: ClearHiddenTests must come after
-# ComputeChecksums and SaveCells, and ComputeChecksums must run again after it.)
+# generate_assignment: nbgrader's steps, after one that leaves out the optional parts named
+# below (first, so that nbgrader stores only the tests of what is released), plus one that
+# strips jupytext pairing metadata so students get a plain notebook. (NB, from nbgrader:
+# ClearHiddenTests must come after ComputeChecksums and SaveCells, and ComputeChecksums must
+# run again after it.)
 c.GenerateAssignment.preprocessors = [
+    OmitParts,
     nbg.IncludeHeaderFooter,
     nbg.InstantiateTests,
     nbg.LockCells,
@@ -54,6 +63,11 @@ c.GenerateAssignment.preprocessors = [
     nbg.ComputeChecksums,
     nbg.CheckCellMetadata,
 ]
+
+# The assignment released: all of it by default. To release only its core (Parts 1 to 6 and the
+# written answers, without Part 7 "Attention at scale"), uncomment the next line, then run
+# `make release` before students fetch it: grading, feedback and grades follow the release.
+# c.OmitParts.omit = ["part-7"]
 
 # autograde: deleted or relabelled test cells are restored, and the kernel runs under a time
 # budget, an output cap and a memory limit, and is restarted if it dies (see

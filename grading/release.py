@@ -6,7 +6,8 @@ does: students have the committed release, so that is what their work is graded 
 with the tests nbgrader stored for it. ``check_release`` runs before grading: it generates
 the assignment from source/ into a scratch folder and a scratch gradebook and compares both
 with what was released, so that an edit to source/ made after the release went out is
-reported instead of silently changing the grades.
+reported instead of silently changing the grades (and so is a change of OmitParts.omit in
+nbgrader_config.py, named as such).
 """
 
 import os
@@ -20,6 +21,7 @@ from nbgrader.converters import GenerateAssignment
 
 from .course import Course
 from .errors import PipelineError
+from .preprocessors.omit_parts import WITHOUT, form_tags
 from .snapshot import StoredCells, stored_cells
 
 CHECK = os.path.join(".grading", "release-check")  # scratch release and gradebook of the check
@@ -47,25 +49,28 @@ def check_release(course: Course, say: Callable[[str], object] = print) -> list[
     os.makedirs(check)
     check_db = "sqlite:///" + os.path.join(check, "gradebook.db")
     _generate(course, release_directory=os.path.join(CHECK, "release"), db_url=check_db)
-    differences = _differences(os.path.join(check, "release", course.assignment), release)
+    generated = os.path.join(check, "release", course.assignment)
+    parts = _parts_changed(course, generated, release)
+    differences = parts + _differences(generated, release)
+    changed = "OmitParts.omit in nbgrader_config.py" if parts else f"source/{course.assignment}"
     stored = _stored(course, course.db_url)
     if stored is None:
         if differences:
             raise PipelineError(
-                f"the gradebook has no {course.assignment}, and source/ no longer generates the committed "
+                f"the gradebook has no {course.assignment}, and {changed} no longer generates the committed "
                 f"release ({'; '.join(differences)}): run `make release` (students' copies then differ from "
-                "the new release) or restore source/"
+                f"the new release) or restore {changed}"
             )
         _generate(course, release_directory=os.path.join(CHECK, "release"))
         say(f"gradebook: stored the tests of release/{course.assignment}, generated from source/")
     else:
-        generated = _stored(course, check_db)
-        if generated is None:
+        from_source = _stored(course, check_db)
+        if from_source is None:
             raise PipelineError(f"nbgrader generate_assignment stored no tests for {course.assignment}")
-        differences += _changed_tests(generated, stored)
+        differences += _changed_tests(from_source, stored)
         if differences:
             say(
-                f"warning: source/{course.assignment} has changed since the release ({'; '.join(differences)}). "
+                f"warning: {changed} has changed since the release ({'; '.join(differences)}). "
                 f"Grading against release/{course.assignment} and the tests the gradebook stored for it; "
                 "`make release` regenerates both (students' copies then differ from the new release)."
             )
@@ -85,6 +90,34 @@ def _stored(course: Course, db_url: str) -> StoredCells | None:
             return stored_cells(gradebook, course.assignment, course.notebook)
         except MissingEntry:
             return None
+
+
+def _parts_changed(course: Course, generated: str, committed: str) -> list[str]:
+    """The optional parts (grading/preprocessors/omit_parts.py) that one release holds and the
+    other not, in words: the cause to name when OmitParts.omit changed after the release."""
+    source = nbformat.read(course.notebook_path(course.coursedir.source_directory), as_version=4)
+    parts: dict[str, set[str]] = {}  # part tag -> the grade ids of its cells
+    for cell in source.cells:
+        for tag in form_tags(cell):
+            if not tag.startswith(WITHOUT) and "grade_id" in cell.metadata.get("nbgrader", {}):
+                parts.setdefault(tag, set()).add(cell.metadata["nbgrader"]["grade_id"])
+    held = {
+        folder: {
+            part for part, ids in parts.items() if ids & _grade_ids(os.path.join(folder, course.notebook + ".ipynb"))
+        }
+        for folder in (generated, committed)
+    }
+    return [
+        f"release/ {was} {part}, which nbgrader_config.py's OmitParts.omit now {now}"
+        for part in sorted(held[generated] ^ held[committed])
+        for was, now in [("holds", "leaves out") if part in held[committed] else ("leaves out", "releases")]
+    ]
+
+
+def _grade_ids(path: str) -> set[str]:
+    if not os.path.exists(path):
+        return set()
+    return {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nbformat.read(path, as_version=4).cells}
 
 
 def _changed_tests(generated: StoredCells, stored: StoredCells) -> list[str]:

@@ -129,15 +129,24 @@ def disguised(nb, cell_ids, names, comment):
     return nb
 
 
-def build_course(root):
-    """A course directory like the repository's (config and source/), with a fresh release/."""
+def build_course(root, omit=()):
+    """A course directory like the repository's (config and source/), with a fresh release/;
+    ``omit``: the optional parts (their tags) that its nbgrader_config.py leaves out."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "nbgrader_config.py", root)
     shutil.copytree(REPO / "source", root / "source")
+    if omit:
+        set_omitted_parts(root, omit)
     course = Course(root)
     generate_release(course)
     return course
+
+
+def set_omitted_parts(root, omit):
+    """Set OmitParts.omit in a course's nbgrader_config.py, as the instructor's one line does."""
+    with open(Path(root) / "nbgrader_config.py", "a") as config:
+        config.write(f"\nc.OmitParts.omit = {list(omit)!r}\n")
 
 
 def submit(course, student, nb):

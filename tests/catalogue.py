@@ -1484,3 +1484,31 @@ CHEATS = [
 REACHES_FOR_THE_GRADER = {case.name for case in CHEATS} - {"cheat_lying_objects", "cheat_ndarray_subclass"}
 
 CASES = BUGS + ALTERNATIVES + CHEATS
+
+
+# -- what a graded case must show (tests/test_catalogue.py, and the core release's test) ---------
+
+
+def describe(result):
+    cells = ", ".join(f"{cell} {score:g}/{points:g}" for cell, (score, points) in result.cells.items())
+    events = "; ".join(f"{e['cell']}: {e['detail']}" for e in result.events)
+    return f"cells: {cells}" + (f"\nevents: {events}" if events else "")
+
+
+def lost_parts(result):
+    """The autograded parts (those the release grades) in which ``result`` lost points."""
+    return {part for part, (score, points) in result.parts.items() if part != HAND_GRADED and score < points}
+
+
+def check_bug(case, result):
+    """A bug loses points in the part(s) it breaks, and nowhere else but where it may."""
+    lost = lost_parts(result)
+    assert case.loses <= lost, f"{case.why}: should lose points in {sorted(case.loses)}\n{describe(result)}"
+    assert lost <= case.loses | case.may_lose, (
+        f"{case.why}: also lost points in {sorted(lost - case.loses - case.may_lose)}\n{describe(result)}"
+    )
+
+
+def check_full_marks(result, why=""):
+    """Every autograded point: the solution, a correct alternative."""
+    assert result.recorded and not lost_parts(result), f"{why}\n{describe(result)}".strip()

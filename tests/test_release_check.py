@@ -8,7 +8,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from builders import grade_id
+from builders import grade_id, set_omitted_parts
+from grading.course import Course
 from grading.errors import PipelineError
 from grading.release import check_release
 from grading.snapshot import stored_cells
@@ -74,3 +75,15 @@ def test_a_fresh_clone_whose_source_no_longer_generates_the_release_stops(course
     edit_source(course, edit_visible_test)
     with pytest.raises(PipelineError, match="no longer generates the committed release .*attention.ipynb: cells test-"):
         check_release(course)
+
+
+def test_a_release_setting_changed_after_the_release_is_named_as_the_cause(course_factory):
+    course = course_factory("omit-changed")
+    released = stored(course)
+    set_omitted_parts(course.root, ["part-7"])
+    said = []
+    differences = check_release(Course(course.root), say=said.append)
+    assert differences[0] == "release/ holds part-7, which nbgrader_config.py's OmitParts.omit now leaves out"
+    assert len(said) == 1 and said[0].startswith("warning: OmitParts.omit in nbgrader_config.py has changed since")
+    assert "make release" in said[0]
+    assert stored(course) == released

@@ -12,7 +12,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=["part-7"]
 # # Module 13: Attention
 #
 # Attention lets every token of a sequence look at every other token and decide what to borrow
@@ -38,6 +38,47 @@
 # (the last section shows how).
 #
 # **Time:** 7 to 10 hours for most students (the last column: tiled attention takes longest).
+# **Prerequisites:** NumPy broadcasting and matrix multiplication.
+#
+# ### How this notebook is graded
+# * Write your code where you see `raise NotImplementedError(...)` (delete that line). Do not
+#   rename the functions or change their arguments: the grader calls them by name.
+# * Each part ends with **test cells**. Run them: they say what is wrong and by how much. The
+#   autograder runs the same cells with **more checks added** (random shapes, float32 inputs,
+#   edge cases), so passing the visible checks is necessary but not sufficient.
+# * Each test cell is worth a few points on its own: a bug costs the part it breaks, not the
+#   whole notebook. The tests of a part use correct versions of the earlier parts' functions.
+# * When the notebook is graded, the test cells run in a process of their own that calls your
+#   functions and reads your objects' attributes, while your code runs in a sandbox (no network,
+#   no files but its own). So write your code in the solution cells, and do not rely on names a
+#   test cell defines (`x`, `mha`, ...): at grading time they exist only on the tests' side.
+# * Two short written answers at the end are graded by your instructor.
+# * Before you submit: *Kernel > Restart Kernel and Run All Cells*, and check every test cell.
+
+# %% [markdown] tags=["without-part-7"]
+# # Module 13: Attention
+#
+# Attention lets every token of a sequence look at every other token and decide what to borrow
+# from it. It is also the part of a transformer whose cost grows fastest with the length of the
+# input, which is why so much engineering (KV caches, FlashAttention, grouped-query attention)
+# exists around it. In this notebook you build attention in plain NumPy, then measure it and
+# build the optimization every transformer decodes with: the KV cache.
+#
+# | Part | You build | You see or measure | Time |
+# |---|---|---|---|
+# | 1 | a numerically stable `softmax`, `scaled_dot_product_attention` | why the 1/sqrt(d_k) scale matters | 1 h |
+# | 2 | causal and padding masks | what each mask does to the weights | 0.5 h |
+# | 3 | a previous-token head, by hand | what attention can learn, and why it needs positions | 0.5-1 h |
+# | 4 | `MultiHeadAttention` | two heads of one layer, each with its own pattern | 1-1.5 h |
+# | 5 | a `KVCache` and `MultiHeadAttention.decode_step` | decoding time with and without the cache | 1-1.5 h |
+# | 6 | memory formulas, `fit_scaling_exponent` | the O(N^2) memory of attention, on your own code | 0.5 h |
+# | | two written answers | | 0.5 h |
+#
+# Your code exports to `tinytorch.core.attention`, which Module 14's transformer block imports
+# (the last section shows how).
+#
+# **Time:** 5 to 6.5 hours for most students (the last column: multi-head attention and the KV cache
+# take longest).
 # **Prerequisites:** NumPy broadcasting and matrix multiplication.
 #
 # ### How this notebook is graded
@@ -1284,7 +1325,7 @@ if RUN_DEMOS:
 # continues with "Potter". Both need to know where tokens are: without Module 12's positional
 # encodings there is no "previous" for a query to ask for.
 
-# %% [markdown]
+# %% [markdown] tags=["part-7"]
 # ---
 # ## Part 4: Multi-head attention
 #
@@ -1331,12 +1372,59 @@ if RUN_DEMOS:
 #   calls them. Only `__init__`, `forward` and `__call__` are (and `decode_step` in Part 5); if those
 #   use the helpers, a bug in a helper shows up in their tests.
 
+# %% [markdown] tags=["without-part-7"]
+# ---
+# ## Part 4: Multi-head attention
+#
+# One attention pattern per layer is limiting: a token may want to look at the previous word for
+# syntax *and* at a distant name for meaning. Multi-head attention runs `H` attentions in parallel
+# and mixes their results. Every head sees all of `x`; what a head owns is its own block of
+# columns of `W_q`, `W_k` and `W_v`, so it computes its own queries, keys and values:
+#
+# ```
+#   x: (B, L, E)
+#     │ x @ W_q, x @ W_k, x @ W_v            three (E, E) projections
+#     ▼
+#   q, k, v: (B, L, E)
+#     │ split the last axis into H heads:    head h gets columns h*D .. (h+1)*D - 1, D = E // H
+#     │ reshape (B, L, H, D), then move the head axis forward: transpose -> (B, H, L, D)
+#     ▼
+#   scaled_dot_product_attention on (B, H, L, D)    all heads at once, thanks to broadcasting
+#     │ out: (B, H, L, D), weights: (B, H, L, S)
+#     │ undo the split: transpose -> (B, L, H, D), reshape -> (B, L, E)   (heads side by side, in order)
+#     ▼
+#   concat @ W_o                                  the output projection mixes the heads
+#     ▼
+#   y: (B, L, E)
+# ```
+#
+# Two details trip many people up:
+# * `reshape(B, H, L, D)` straight from `(B, L, E)` has the right *shape* but puts pieces of
+#   different tokens in one head. Reshape to `(B, L, H, D)` first, then transpose.
+# * Head `h` must use columns `h*D:(h+1)*D` (the PyTorch convention), not every `H`-th column.
+#
+# The contract:
+# * `MultiHeadAttention(embed_dim, num_heads, seed=None, num_kv_heads=None)` raises `ValueError`
+#   unless `embed_dim % num_heads == 0`; it stores `embed_dim`, `num_heads`, `head_dim` and four
+#   float64 weight matrices `W_q, W_k, W_v, W_o` of shape `(E, E)`, drawn from
+#   `np.random.default_rng(seed)` (the same seed gives the same weights, another seed other
+#   weights). Draw every entry from a **normal distribution with mean 0 and standard deviation
+#   `1 / sqrt(E)`** (`rng.normal(0.0, 1 / math.sqrt(E), size=...)`), so activations keep their size:
+#   the tests check that the entries' root mean square is within a factor of 2 of `1 / sqrt(E)`.
+#   Leave `num_kv_heads` alone (it is `None` in every test).
+# * `forward(query, key, value, mask=None, return_attention_weights=False)` (and `__call__`):
+#   `query (B, L, E)`, `key`/`value` `(B, S, E)`, `mask` broadcastable to `(B, H, L, S)`. Read the
+#   weights from `self.W_q` and friends at call time (the grader replaces them). No biases.
+# * `split_heads` and `merge_heads` are **optional helpers**, never graded on their own: no test
+#   calls them. Only `__init__`, `forward` and `__call__` are (and `decode_step` in Part 5); if those
+#   use the helpers, a bug in a helper shows up in their tests.
+
 # %% nbgrader={"grade": false, "grade_id": "mha", "locked": false, "schema_version": 3, "solution": true} tags=["export"]
 class MultiHeadAttention:
     """Multi-head attention with H heads of size embed_dim // H; no biases.
 
-    num_kv_heads (Part 7): the number of key/value heads, shared by groups of query heads;
-    None means num_heads (plain multi-head attention).
+    num_kv_heads: the number of key/value heads, each shared by a group of query heads
+    (grouped-query attention); None means num_heads (plain multi-head attention).
     """
 
     def __init__(self, embed_dim, num_heads, seed=None, num_kv_heads=None):
@@ -1625,7 +1713,7 @@ if RUN_DEMOS:
          for h, name in enumerate(("previous token", "current token"))],
         "One layer of your MultiHeadAttention, two heads")
 
-# %% [markdown]
+# %% [markdown] tags=["part-7"]
 # ---
 # ## Part 5: The KV cache
 #
@@ -1652,6 +1740,49 @@ if RUN_DEMOS:
 # `2 * layers * B * H_kv * N * head_dim` numbers (keys and values of every layer, for all `N` tokens
 # of each of the `B` sequences; `H_kv` is the number of heads with keys and values, `H` until
 # Part 7), kept for the whole generation. It grows with every token, so with long contexts or many
+# sequences at once it dominates, and outgrows the model's own weights (Part 6 computes how much it
+# is for a 7B model). So when you read that a KV cache "reduces generation memory from O(N^2) to O(N)",
+# remember that the O(N) is the cache, and its constant is large.
+#
+# ### Your `KVCache`
+# `KVCache(max_seq_len, num_heads, head_dim, batch_size=1, dtype=np.float64)` preallocates two arrays
+# of shape `(batch_size, num_heads, max_seq_len, head_dim)` in `dtype` and remembers how many
+# positions are filled.
+# * `append(new_keys, new_values)`: both `(B, H, T_new, head_dim)`. Copy them into the next `T_new`
+#   positions and return `(keys, values)` for **all** cached positions, each `(B, H, t, head_dim)`
+#   in the cache's `dtype` (slices of your storage are fine). It must *copy*: if the caller later
+#   changes its array, the cache must not change.
+# * Raise `ValueError` if the new tokens do not fit (and leave the cache as it was), or if the shapes
+#   do not match the cache (batch, heads, head_dim) or each other.
+# * `len(cache)` is the number of cached positions; `reset()` empties the cache.
+
+# %% [markdown] tags=["without-part-7"]
+# ---
+# ## Part 5: The KV cache
+#
+# ### Why generation without a cache is wasteful
+# A language model generates one token at a time. To produce token *t+1* it runs the model on tokens
+# *0..t*. Written naively, step *t* recomputes the keys and values of **all** previous tokens and a
+# full `(t, t)` score matrix, even though only the last row is new:
+# ```
+#   step 1:  [a]              -> project a,          scores 1 x 1
+#   step 2:  [a b]            -> project a b,        scores 2 x 2     (a again)
+#   step 3:  [a b c]          -> project a b c,      scores 3 x 3     (a, b again)
+#   ...
+#   step t:  t tokens         -> O(t d^2) projections + O(t^2 d) attention
+#   N steps in all:           O(N^2 d^2 + N^3 d): the projections dominate while N < d
+# ```
+# Under a causal mask the keys and values of old tokens never change. So store them:
+# ```
+#   cache (preallocated):   K: [ k0 k1 k2 ... k_{t-1} | free ... ]   V: [ v0 v1 ... v_{t-1} | free ... ]
+#   step t:  project only the new token -> q_t, k_t, v_t;   write k_t, v_t at position t;
+#            attend q_t against K[:t+1], V[:t+1]:           O(d^2 + t d) work instead of O(t d^2 + t^2 d)
+# ```
+# The cache **trades memory for compute**, and it moves memory in both directions. A step's scores
+# shrink: step `t` computes one row of `1 x t` scores instead of a `t x t` matrix. But the cache adds
+# `2 * layers * B * H_kv * N * head_dim` numbers (keys and values of every layer, for all `N` tokens
+# of each of the `B` sequences; `H_kv` is the number of heads with keys and values, here
+# `H`), kept for the whole generation. It grows with every token, so with long contexts or many
 # sequences at once it dominates, and outgrows the model's own weights (Part 6 computes how much it
 # is for a 7B model). So when you read that a KV cache "reduces generation memory from O(N^2) to O(N)",
 # remember that the O(N) is the cache, and its constant is large.
@@ -2264,7 +2395,7 @@ if RUN_DEMOS:
              "alive at once. Doing the softmax steps in place on the scores, which are yours to overwrite, "
              "brings this close to 1."))
 
-# %% [markdown]
+# %% [markdown] tags=["part-7"]
 # ### Numbers that matter
 # Use your functions (or a calculator) to answer. Units: 1 MiB = 2^20 bytes, 1 KiB = 2^10 bytes.
 #
@@ -2281,6 +2412,27 @@ if RUN_DEMOS:
 # the KV cache alone, before any weights, and it is more memory than many GPUs have.
 # Part 7 builds two of the answers: attention computed in tiles that never stores the `N x N`
 # matrix (FlashAttention), and keys and values shared between heads (grouped-query attention).
+# A third lives in serving systems: vLLM pages the KV cache like virtual memory, after finding
+# that earlier systems used only 20-40% of their cache memory for actual tokens.
+
+# %% [markdown] tags=["without-part-7"]
+# ### Numbers that matter
+# Use your functions (or a calculator) to answer. Units: 1 MiB = 2^20 bytes, 1 KiB = 2^10 bytes.
+#
+# 1. `ANSWER_MEMORY_RATIO_SEQ_DOUBLED`: by what factor does the score memory grow when the sequence
+#    length doubles (everything else fixed)?
+# 2. `ANSWER_GPT2_SMALL_SCORES_MIB`: GPT-2 small has 12 heads per layer and a context of 1024 tokens.
+#    How many MiB do the float32 scores of **one layer** take for one sequence?
+# 3. `ANSWER_LLAMA7B_KV_KIB_PER_TOKEN`: a Llama-2-7B-shaped model has 32 layers and `d_model = 4096`
+#    (32 heads of 128, no grouped-query attention). How many KiB of float16 KV cache does **each token**
+#    add (all layers, keys and values)?
+#
+# Then look at what you found. For the 7B model at 4096 tokens, the float16 scores of one layer take
+# 1 GiB. Multiply your answer to question 3 by 4096 tokens, then by 32 users served at once: that is
+# the KV cache alone, before any weights, and it is more memory than many GPUs have.
+# Two of the answers are the next step after this notebook: attention computed in tiles that never
+# stores the `N x N` matrix (FlashAttention), and keys and values shared between heads
+# (grouped-query attention).
 # A third lives in serving systems: vLLM pages the KV cache like virtual memory, after finding
 # that earlier systems used only 20-40% of their cache memory for actual tokens.
 
@@ -2337,7 +2489,7 @@ def _hidden(t):
 ### END HIDDEN TESTS
 recorded("ANSWER_LLAMA7B_KV_KIB_PER_TOKEN")
 
-# %% [markdown]
+# %% [markdown] tags=["part-7"]
 # ---
 # ## Part 7: Attention at scale
 #
@@ -2382,7 +2534,7 @@ recorded("ANSWER_LLAMA7B_KV_KIB_PER_TOKEN")
 #   (`np.broadcast_to(mask, shape)[..., j:j + block_size]` is a view, it copies nothing);
 # * `ValueError` for `block_size < 1`.
 
-# %% nbgrader={"grade": false, "grade_id": "tiled", "locked": false, "schema_version": 3, "solution": true} tags=["export"]
+# %% nbgrader={"grade": false, "grade_id": "tiled", "locked": false, "schema_version": 3, "solution": true} tags=["export", "part-7"]
 def tiled_attention(Q, K, V, mask=None, block_size=64):
     """softmax(Q K^T / sqrt(d_k)) V, one block of keys at a time (online softmax); returns the output."""
     ### BEGIN SOLUTION
@@ -2415,7 +2567,7 @@ def tiled_attention(Q, K, V, mask=None, block_size=64):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-tiled-matches", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test-tiled-matches", "locked": true, "points": 4, "schema_version": 3, "solution": false} tags=["part-7"]
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
 _checks.use_reference("softmax", "scaled_dot_product_attention", "create_causal_mask", "create_padding_mask")
@@ -2510,7 +2662,7 @@ def _hidden(t):
 ### END HIDDEN TESTS
 passed("tiled attention equals scaled dot-product attention, block by block")
 
-# %% nbgrader={"grade": true, "grade_id": "test-tiled-masks", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test-tiled-masks", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["part-7"]
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
 _checks.use_reference("softmax", "scaled_dot_product_attention", "create_causal_mask", "create_padding_mask")
@@ -2560,7 +2712,7 @@ def _hidden(t):
 ### END HIDDEN TESTS
 passed("masks and fully blocked queries work block by block")
 
-# %% nbgrader={"grade": true, "grade_id": "test-tiled-float32", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test-tiled-float32", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["part-7"]
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
 _checks.use_reference("softmax", "scaled_dot_product_attention", "create_causal_mask", "create_padding_mask")
@@ -2591,7 +2743,7 @@ def _hidden(t):
 ### END HIDDEN TESTS
 passed("float32 in, float32 out")
 
-# %% nbgrader={"grade": true, "grade_id": "test-tiled-memory", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test-tiled-memory", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["part-7"]
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
 _checks.use_reference("softmax", "scaled_dot_product_attention", "create_causal_mask", "create_padding_mask")
@@ -2633,7 +2785,7 @@ def _hidden(t):
 ### END HIDDEN TESTS
 passed("tiled attention never holds the score matrix")
 
-# %% nbgrader={"grade": true, "grade_id": "test-tiled-block-size", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test-tiled-block-size", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["part-7"]
 rng = np.random.default_rng(18)
 Q, K, V = rng.normal(size=(3, 4)), rng.normal(size=(5, 4)), rng.normal(size=(5, 2))
 check_raises(ValueError, tiled_attention, Q, K, V, None, 0, what="tiled_attention(..., block_size=0)")
@@ -2651,7 +2803,7 @@ def _hidden(t):
 ### END HIDDEN TESTS
 passed("block_size < 1 raises ValueError")
 
-# %% [markdown]
+# %% [markdown] tags=["part-7"]
 # ### Measure it: the memory of tiled attention
 # The same measurement as in Part 6, now for both of your functions (one head of size 16, float64,
 # `block_size=64`): peak memory against `N`, and the exponent of each fitted line. Tiled attention
@@ -2660,7 +2812,7 @@ passed("block_size < 1 raises ValueError")
 # FlashAttention does the same on a GPU, where the tiles live in fast on-chip memory and the
 # bandwidth saved by never writing the `N x N` matrix to GPU memory is what makes it faster too.
 
-# %% nbgrader={"grade": false, "grade_id": "demo-tiled-memory", "locked": true, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": false, "grade_id": "demo-tiled-memory", "locked": true, "schema_version": 3, "solution": false} tags=["part-7"]
 if RUN_DEMOS:
     tiled_lens = np.array([256, 512, 1024, 2048, 4096])
     full_peaks = np.array([peak_bytes(scaled_dot_product_attention, n, num_heads=1, head_dim=16) for n in tiled_lens])
@@ -2684,7 +2836,7 @@ if RUN_DEMOS:
         print(f"N = {n:5d}: full {full_bytes / 2**20:8.2f} MiB, tiled {tiled_bytes / 2**20:6.2f} MiB, "
               f"{full_bytes / tiled_bytes:5.1f}x less")
 
-# %% [markdown]
+# %% [markdown] tags=["part-7"]
 # ### Measure it: the time of attention
 # Memory is one cost; time is the other. The next cell times both of your functions on one head of
 # size 32 (the fastest of 5 runs for each `N`: as in Part 5, other programs can only add time) and fits the exponent of the time with your
@@ -2696,7 +2848,7 @@ if RUN_DEMOS:
 # tiles in fast on-chip memory, and never writing the `N x N` matrix to the GPU's much slower main
 # memory makes it faster than the full version, not only smaller.
 
-# %% nbgrader={"grade": false, "grade_id": "demo-attention-time", "locked": true, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": false, "grade_id": "demo-attention-time", "locked": true, "schema_version": 3, "solution": false} tags=["part-7"]
 def fastest_seconds(attention, seq_len, head_dim=32, repeats=5, seed=0):
     """Seconds of the fastest of `repeats` runs of `attention(q, k, v)` on one head of seq_len tokens."""
     rng = np.random.default_rng(seed)
@@ -2732,7 +2884,7 @@ if RUN_DEMOS:
     print(f"Doubling N multiplies the time of full attention by about {2 ** time_exponent:.1f}; "
           f"at N = {time_lens[-1]} tiled attention takes {tiled_seconds[-1] / full_seconds[-1]:.1f}x as long here.")
 
-# %% [markdown]
+# %% [markdown] tags=["part-7"]
 # ### 7.2 Grouped-query attention: fewer keys and values to cache
 # The KV cache of Part 5 stores a key and a value for every head, layer and token:
 # `2 * layers * B * H_kv * N * head_dim` numbers, where `H_kv` counts the heads that have their own
@@ -2759,7 +2911,7 @@ if RUN_DEMOS:
 # * `decode_step` works with `KVCache(max_seq_len, num_kv_heads, head_dim, ...)`: the cache holds
 #   only the `H_kv` heads, which is the whole point; repeat them after reading.
 
-# %% nbgrader={"grade": true, "grade_id": "test-gqa-init", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test-gqa-init", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["part-7"]
 with quiet():
     gqa = MultiHeadAttention(16, 4, seed=0, num_kv_heads=2)
     plain = MultiHeadAttention(16, 4, seed=0)
@@ -2789,7 +2941,7 @@ def _hidden(t):
 ### END HIDDEN TESTS
 passed("grouped-query layers have num_kv_heads key/value heads")
 
-# %% nbgrader={"grade": true, "grade_id": "test-gqa-forward", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test-gqa-forward", "locked": true, "points": 4, "schema_version": 3, "solution": false} tags=["part-7"]
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
 _checks.use_reference("softmax", "scaled_dot_product_attention", "create_causal_mask", "create_padding_mask")
@@ -2836,7 +2988,7 @@ def _hidden(t):
 ### END HIDDEN TESTS
 passed("consecutive query heads share a key/value head")
 
-# %% nbgrader={"grade": true, "grade_id": "test-gqa-decode", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test-gqa-decode", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["part-7"]
 ### BEGIN HIDDEN TESTS
 import grading.kernel_checks as _checks
 # The visible checks compare decoding with a full pass: make it a reference pass, so that a bug
@@ -2892,18 +3044,18 @@ def _hidden(t):
 ### END HIDDEN TESTS
 passed("grouped-query decoding equals the full causal pass, with a cache of num_kv_heads heads")
 
-# %% [markdown]
+# %% [markdown] tags=["part-7"]
 # What the dial buys. `ANSWER_LLAMA2_70B_KV_KIB_PER_TOKEN`: Llama-2-70B has 80 layers and 8
 # key/value heads of size 128. How many KiB of float16 KV cache does each token add (all layers,
 # keys and values)? Use your `kv_cache_bytes`.
 
-# %% nbgrader={"grade": false, "grade_id": "gqa-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "gqa-answer", "locked": false, "schema_version": 3, "solution": true} tags=["part-7"]
 ANSWER_LLAMA2_70B_KV_KIB_PER_TOKEN = None
 ### BEGIN SOLUTION
 ANSWER_LLAMA2_70B_KV_KIB_PER_TOKEN = kv_cache_bytes(80, 1, 8, 1, 128, dtype=np.float16) / 2**10
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "test-gqa-answer", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test-gqa-answer", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["part-7"]
 llama70_kib = check_number(ANSWER_LLAMA2_70B_KV_KIB_PER_TOKEN, "ANSWER_LLAMA2_70B_KV_KIB_PER_TOKEN")
 if not llama70_kib > 0:
     fail(f"ANSWER_LLAMA2_70B_KV_KIB_PER_TOKEN = {llama70_kib} should be positive.")
@@ -2918,12 +3070,12 @@ def _hidden(t):
 ### END HIDDEN TESTS
 recorded("ANSWER_LLAMA2_70B_KV_KIB_PER_TOKEN")
 
-# %% [markdown]
+# %% [markdown] tags=["part-7"]
 # Per token, Llama-2-70B's cache is smaller than the 7B shape's (your answer to question 3 of
 # Part 6), although the model is ten times larger. Suppose a server of eight 80 GB GPUs keeps 500 GB for KV caches after the weights.
 # The next cell computes, with your functions, what that budget holds for each choice of `H_kv`.
 
-# %% nbgrader={"grade": false, "grade_id": "demo-gqa", "locked": true, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": false, "grade_id": "demo-gqa", "locked": true, "schema_version": 3, "solution": false} tags=["part-7"]
 if RUN_DEMOS:
     cache_budget = 500e9  # bytes
     print(f"{'Llama-2-70B shape':<28}{'KiB per token':>14}{'4096-token sequences':>22}{'longest context':>17}")
@@ -2933,7 +3085,7 @@ if RUN_DEMOS:
         print(f"{label:<28}{per_token / 2**10:>14.0f}{int(cache_budget // per_sequence):>22}"
               f"{int(cache_budget // per_token):>17,}")
 
-# %% [markdown]
+# %% [markdown] tags=["part-7"]
 # ### 7.3 Compute and bandwidth
 # **Counting FLOPs.** A multiply-add counts as 2 floating-point operations. `Q @ K^T` for one head
 # computes `L * S` dot products of length `d`: `2 * L * S * d` FLOPs; `weights @ V` as many again.
@@ -2961,7 +3113,7 @@ if RUN_DEMOS:
 # * `max_decode_tokens_per_second(weight_bytes, kv_cache_bytes, bandwidth_bytes_per_second)` -> float:
 #   the batch-1 decoding speed if every weight and the whole cache are read once per token.
 
-# %% nbgrader={"grade": false, "grade_id": "compute-functions", "locked": false, "schema_version": 3, "solution": true} tags=["export"]
+# %% nbgrader={"grade": false, "grade_id": "compute-functions", "locked": false, "schema_version": 3, "solution": true} tags=["export", "part-7"]
 def attention_flops(batch_size, num_heads, seq_len, head_dim):
     """FLOPs of Q K^T and weights @ V in self-attention (a multiply-add is 2 FLOPs)."""
     ### BEGIN SOLUTION
@@ -2983,7 +3135,7 @@ def max_decode_tokens_per_second(weight_bytes, kv_cache_bytes, bandwidth_bytes_p
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-compute-flops", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test-compute-flops", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["part-7"]
 with quiet():
     gpt2_attention = attention_flops(1, 12, 1024, 64)
     gpt2_projections = projection_flops(1, 1024, 768)
@@ -3013,7 +3165,7 @@ def _hidden(t):
 ### END HIDDEN TESTS
 passed("attention_flops and projection_flops")
 
-# %% nbgrader={"grade": true, "grade_id": "test-compute-decode-bound", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test-compute-decode-bound", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["part-7"]
 with quiet():
     bound = max_decode_tokens_per_second(13.48e9, 2**31, 2.0e12)
 check_close(check_number(bound, "max_decode_tokens_per_second(13.48e9, 2**31, 2.0e12)"), 2.0e12 / (13.48e9 + 2**31),
@@ -3036,17 +3188,17 @@ def _hidden(t):
 ### END HIDDEN TESTS
 passed("max_decode_tokens_per_second")
 
-# %% [markdown]
+# %% [markdown] tags=["part-7"]
 # `ANSWER_ATTENTION_PROJECTION_CROSSOVER_GPT2`: at what sequence length `N` are attention's FLOPs
 # equal to the projections' in a GPT-2 small layer (`E = 768`)?
 
-# %% nbgrader={"grade": false, "grade_id": "compute-answer", "locked": false, "schema_version": 3, "solution": true}
+# %% nbgrader={"grade": false, "grade_id": "compute-answer", "locked": false, "schema_version": 3, "solution": true} tags=["part-7"]
 ANSWER_ATTENTION_PROJECTION_CROSSOVER_GPT2 = None
 ### BEGIN SOLUTION
 ANSWER_ATTENTION_PROJECTION_CROSSOVER_GPT2 = 2 * 768
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "test-compute-answer", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "test-compute-answer", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["part-7"]
 crossover = check_number(ANSWER_ATTENTION_PROJECTION_CROSSOVER_GPT2, "ANSWER_ATTENTION_PROJECTION_CROSSOVER_GPT2")
 if not crossover > 0:
     fail(f"ANSWER_ATTENTION_PROJECTION_CROSSOVER_GPT2 = {crossover} should be a positive sequence length.")
@@ -3061,7 +3213,7 @@ def _hidden(t):
 ### END HIDDEN TESTS
 recorded("ANSWER_ATTENTION_PROJECTION_CROSSOVER_GPT2")
 
-# %% [markdown]
+# %% [markdown] tags=["part-7"]
 # ### See it: FLOPs against N, and the bandwidth ceiling
 # Left: the FLOPs of one GPT-2 small layer. Right: the ceiling your `max_decode_tokens_per_second`
 # puts on batch-1 decoding of a Llama-2-7B-shaped model (float16 weights, 13.5 GB; the real
@@ -3070,7 +3222,7 @@ recorded("ANSWER_ATTENTION_PROJECTION_CROSSOVER_GPT2")
 # attention, quantized weights) or more tokens per weight byte read (batching, which shares the
 # weight reads among sequences but not their caches) do.
 
-# %% nbgrader={"grade": false, "grade_id": "demo-compute", "locked": true, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": false, "grade_id": "demo-compute", "locked": true, "schema_version": 3, "solution": false} tags=["part-7"]
 if RUN_DEMOS:
     lengths = np.array([64, 128, 256, 512, 1024, 2048, 4096, 8192])
     fig, (ax_flops, ax_speed) = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -3106,7 +3258,7 @@ if RUN_DEMOS:
           "caches: at this size the time goes to NumPy's per-call overhead, not to reading memory. "
           "At the size of a real model, the bytes read per token set the pace.")
 
-# %% [markdown]
+# %% [markdown] tags=["part-7"]
 # ---
 # ## Reflection (graded by your instructor)
 #
@@ -3116,6 +3268,17 @@ if RUN_DEMOS:
 # What does it cost, and how does that cost grow with the number of tokens, the batch size and the
 # number of layers? Describe one situation where the cache's memory, not compute, would limit you,
 # and what grouped-query attention changes about it.
+
+# %% [markdown] tags=["without-part-7"]
+# ---
+# ## Reflection (graded by your instructor)
+#
+# Answer in a few sentences each, using numbers from this notebook where you can.
+#
+# **R1. The cache's bargain.** Your timing plot shows the KV cache making generation much faster.
+# What does it cost, and how does that cost grow with the number of tokens, the batch size and the
+# number of layers? Describe one situation where the cache's memory, not compute, would limit you,
+# and one change (to the model or to how it is served) that would make the cache fit.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "reflect-kv-cache-tradeoff", "locked": false, "points": 5, "schema_version": 3, "solution": true}
 # ### BEGIN SOLUTION
@@ -3129,12 +3292,18 @@ if RUN_DEMOS:
 # 2.5 MiB, so eight times as many sequences fit in the same memory.
 # ### END SOLUTION
 
-# %% [markdown]
+# %% [markdown] tags=["part-7"]
 # **R2. The longest context.** Using `max_seq_len_for_budget`, estimate the longest sequence whose float16
 # score matrices for 32 heads fit in 80 GB of GPU memory if attention were computed the way you
 # implemented it in Part 1 (one layer at a time, batch 1). Then explain in two or three sentences,
 # with what you measured in Part 7, what tiled attention changes about that limit and what it does
 # *not* change.
+
+# %% [markdown] tags=["without-part-7"]
+# **R2. The longest context.** Using `max_seq_len_for_budget`, estimate the longest sequence whose float16
+# score matrices for 32 heads fit in 80 GB of GPU memory if attention were computed the way you
+# implemented it in Part 1 (one layer at a time, batch 1). Then explain in two or three sentences
+# what sets that limit, and what would have to change in the computation to raise it.
 
 # %%
 # Scratch space for R2 (not graded).
@@ -3150,7 +3319,7 @@ print(max_seq_len_for_budget(80 * 10**9, batch_size=1, num_heads=32, dtype=np.fl
 # nor the KV cache, which still grows linearly with every token kept.
 # ### END SOLUTION
 
-# %% [markdown]
+# %% [markdown] tags=["part-7"]
 # ---
 # ## Summary, and what comes next
 #
@@ -3162,6 +3331,40 @@ print(max_seq_len_for_budget(80 * 10**9, batch_size=1, num_heads=32, dtype=np.fl
 # * the quadratic wall: `N x N` scores per head and layer, and a cache that grows with every token;
 # * the answers production systems give: tiles that never store the score matrix, key/value heads
 #   shared between query heads, and a speed limit set by bytes, not FLOPs.
+#
+# **Module 14** builds a transformer block on your `MultiHeadAttention`: the block normalises its
+# input `x`, calls `forward(x, x, x, mask=causal)` with a causal mask of 0/1 floats (1 on and below the
+# diagonal, your `create_causal_mask` as numbers) and adds the output back to `x`, then does the same
+# with a feed-forward network; blocks stack into a model that writes text one token at a time. It hands
+# your layer TinyTorch `Tensor`s and trains `W_q`, `W_k`, `W_v` and `W_o` through the layer's
+# `parameters`, which the export adds to your code (your code stays plain NumPy). It imports your code
+# from `tinytorch.core.attention`, which you write from this notebook in one step.
+#
+# **Export your work.** Save the notebook (Ctrl+S), then run this in a new cell:
+#
+# ```
+# !python -m grading export attention.ipynb --to ~
+# ```
+#
+# It writes `~/tinytorch/core/attention.py` from the cells tagged `export` (the imports, your
+# functions and classes; no test, demo or plot), exactly as they are saved: a function you left
+# unfinished still raises `NotImplementedError` there. Module 14 imports it as
+# `from tinytorch.core.attention import MultiHeadAttention`. Export again after any change.
+
+# %% [markdown] tags=["without-part-7"]
+# ---
+# ## Summary, and what comes next
+#
+# You built attention from its parts and measured what it costs:
+# * a softmax that survives `1e4` logits and fully masked rows, and scaled dot-product attention
+#   with masks that follow PyTorch's convention (True = may attend);
+# * a previous-token head, the smallest example of what trained heads learn, and why it needs positions;
+# * multi-head attention, and a KV cache whose decoding equals the full causal pass;
+# * the quadratic wall: `N x N` scores per head and layer, and a cache that grows with every token.
+#
+# What production systems do about that wall is the next step: tiles that never store the score
+# matrix (FlashAttention), key/value heads shared between query heads, and a decoding speed limit set
+# by bytes, not FLOPs.
 #
 # **Module 14** builds a transformer block on your `MultiHeadAttention`: the block normalises its
 # input `x`, calls `forward(x, x, x, mask=causal)` with a causal mask of 0/1 floats (1 on and below the

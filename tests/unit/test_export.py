@@ -23,6 +23,7 @@ from conftest import MODULE14_CHECKS, REPO, passed, run_module14
 from grading.__main__ import main
 from grading.export import ADAPTER_CALL, TAG
 from grading.hidden_tests import hidden_lines
+from grading.preprocessors import OmitParts
 
 SOURCE = REPO / "source" / "attention" / "attention.ipynb"
 RELEASE = REPO / "release" / "attention" / "attention.ipynb"
@@ -166,6 +167,17 @@ for x in (np.ones((1, 2, 4)), Tensor(np.ones((1, 2, 4)))):
 def test_module14_builds_and_trains_on_the_reference_export(reference):
     """TinyTorch Tensors in and out, a causal two-layer model, its parameters, greedy generation."""
     run = run_module14(reference)
+    assert run.returncode == 0, run.stderr
+    assert passed(run) == MODULE14_CHECKS
+
+
+def test_the_export_of_the_release_without_part_7_imports_and_module14_builds_on_it(tmp_path):
+    """The adapter assumes no function of Part 7: the core's module has none, and works."""
+    core, _ = OmitParts(omit=["part-7"]).preprocess(read(SOURCE), {})
+    code, _, err = export(write(core, tmp_path / "core"), tmp_path / "out")
+    assert code == 0, err
+    assert "tiled_attention" not in (tmp_path / "out" / MODULE).read_text()
+    run = run_module14(tmp_path / "out")
     assert run.returncode == 0, run.stderr
     assert passed(run) == MODULE14_CHECKS
 
