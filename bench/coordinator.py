@@ -24,7 +24,7 @@ import sys
 from grading import run
 from grading.course import Course
 from grading.release import check_release
-from tests.dask_cli import dask_cli_cluster
+from testbed.dask_cli import dask_cli_cluster
 
 from .timing import Stat
 

@@ -9,36 +9,22 @@ graded on one worker without feedback. Prints one line of JSON.
 
 import json
 import os
-import shutil
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.append(os.path.join(os.path.dirname(HERE), "tests"))  # after TREE's grader, for builders only
-
 
 def main(tree, submissions, workdir):
+    # Imported once Jupyter is isolated. testbed builds the course with TREE's grader: it uses
+    # only what every grader has (testbed/courses.py).
     import grading
-    from builders import completed, read
-    from grading.course import Course
     from grading.pipeline import grade_class
-    from grading.release import generate_release
+    from testbed.courses import build_course, completed, read, submit
 
-    course_root = os.path.join(workdir, "course")
-    os.makedirs(course_root)
-    shutil.copy(os.path.join(tree, "nbgrader_config.py"), course_root)
-    shutil.copytree(os.path.join(tree, "source"), os.path.join(course_root, "source"))
-    course = Course(course_root)
-    generate_release(course)
+    course = build_course(os.path.join(workdir, "course"), tree)
     release = read(course.notebook_path("release"))
-    solution = completed(release, read(os.path.join(course_root, "source", "attention", "attention.ipynb")))
+    solution = completed(release, read(course.notebook_path("source")))
     for index in range(submissions):
-        folder = os.path.join(course.path("submitted", f"student{index:02d}"))
-        os.makedirs(folder)
-        with open(os.path.join(folder, "attention.ipynb"), "w") as handle:
-            import nbformat
-
-            nbformat.write(solution, handle)
+        submit(course, f"student{index:02d}", solution)
     start = time.perf_counter()
     results = grade_class(course, workers=1, feedback=False, progress=lambda line: None)
     seconds = time.perf_counter() - start
@@ -54,7 +40,7 @@ def main(tree, submissions, workdir):
 
 
 if __name__ == "__main__":
-    from jupyter_isolation import isolate
+    from testbed.jupyter_isolation import isolate
 
     isolate(sys.argv[3])
     main(sys.argv[1], int(sys.argv[2]), sys.argv[3])

@@ -20,18 +20,14 @@ import subprocess
 import time
 import warnings
 
-import nbformat
 from nbclient import NotebookClient
 
 from grading.course import Course
 from grading.pipeline import grade_class
-from grading.release import generate_release
-from tests.builders import completed
+from testbed.courses import build_course, completed, read, submit
 
 from .solution import read_notebook
 from .timing import Stat, ratio
-
-ASSIGNMENT = "attention"
 
 
 def autograded_points(notebook):
@@ -45,17 +41,11 @@ def autograded_points(notebook):
 
 def make_class(folder, solution_path, submissions):
     """A course under folder with the solution as source/, its release, and n completed submissions."""
-    os.makedirs(os.path.join(folder, "source", ASSIGNMENT))
-    shutil.copy("nbgrader_config.py", folder)
     source = read_notebook(solution_path)
-    nbformat.write(source, os.path.join(folder, "source", ASSIGNMENT, ASSIGNMENT + ".ipynb"))
-    course = Course(folder)
-    generate_release(course)
-    submission = completed(nbformat.read(course.notebook_path("release"), as_version=4), source)
+    course = build_course(folder, notebook=source)
+    submission = completed(read(course.notebook_path("release")), source)
     for index in range(submissions):
-        student = os.path.join(folder, "submitted", f"student{index:02d}", ASSIGNMENT)
-        os.makedirs(student)
-        nbformat.write(submission, os.path.join(student, ASSIGNMENT + ".ipynb"))
+        submit(course, f"student{index:02d}", submission)
     return source
 
 

@@ -2,7 +2,7 @@
 
 import jupytext
 
-from tests.builders import solved_source
+from testbed.courses import solved_source
 
 SOLUTION = "source/attention/attention.py"
 

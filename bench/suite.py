@@ -5,7 +5,7 @@ import shutil
 import tempfile
 import time
 
-from tests.jupyter_isolation import isolate
+from testbed.jupyter_isolation import isolate
 
 from . import coordinator, decode, export, grading_cost, machine, memory, notebooks, sdpa, solution
 from .timing import Stat

@@ -1,47 +1,12 @@
-"""Build courses and student submissions from the release and the solution, for the tests,
-the bundled class and the mutation runner: the one place that makes a course for them.
-
-A completed submission is the released notebook with each solution cell filled in from
-source/ (solution markers removed), as a student who solved everything would hand in.
-Edits turn it into a buggy, alternative or hostile submission.
-"""
+"""Edits that turn a completed submission (testbed.courses) into a buggy, alternative, hostile
+or disguised one, for the tests, the bundled class and the mutation runner."""
 
 import copy
 import io
 import re
-import shutil
 import tokenize
-from pathlib import Path
 
-import nbformat
-
-from grading.course import Course
-from grading.release import generate_release
-
-REPO = Path(__file__).resolve().parents[1]
-
-_SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n(.*?)^[ \t]*### END SOLUTION\n?", re.M | re.S)
-
-
-def grade_id(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
-def solved_source(source):
-    """A solution cell's source as a student would write it: the solution without its markers."""
-    return _SOLUTION.sub(lambda m: m.group(2), source)
-
-
-def completed(release, source):
-    """The release with every solution cell replaced by the solution from source/."""
-    solutions = {
-        grade_id(c): solved_source(c.source) for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")
-    }
-    nb = copy.deepcopy(release)
-    for cell in nb.cells:
-        if grade_id(cell) in solutions:
-            cell.source = solutions[grade_id(cell)]
-    return nb
+from testbed.courses import grade_id
 
 
 def cell(nb, cell_id):
@@ -66,10 +31,6 @@ def append_to_cell(nb, cell_id, code):
     target = cell(nb, cell_id)
     target.source = target.source.rstrip("\n") + "\n\n\n" + code.strip("\n") + "\n"
     return nb
-
-
-def read(path):
-    return nbformat.read(path, as_version=4)
 
 
 def rename(source, names):
@@ -127,31 +88,3 @@ def disguised(nb, cell_ids, names, comment):
         source = reversed_definitions(without_comments(rename(cell(nb, cell_id).source, names)))
         cell(nb, cell_id).source = f"# {comment.format(cell_id)}\n{source}"
     return nb
-
-
-def build_course(root, omit=()):
-    """A course directory like the repository's (config and source/), with a fresh release/;
-    ``omit``: the optional parts (their tags) that its nbgrader_config.py leaves out."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "nbgrader_config.py", root)
-    shutil.copytree(REPO / "source", root / "source")
-    if omit:
-        set_omitted_parts(root, omit)
-    course = Course(root)
-    generate_release(course)
-    return course
-
-
-def set_omitted_parts(root, omit):
-    """Set OmitParts.omit in a course's nbgrader_config.py, as the instructor's one line does."""
-    with open(Path(root) / "nbgrader_config.py", "a") as config:
-        config.write(f"\nc.OmitParts.omit = {list(omit)!r}\n")
-
-
-def submit(course, student, nb):
-    """Hand ``nb`` in as ``student``'s submission; return its folder."""
-    folder = Path(course.path(course.coursedir.submitted_directory, student))
-    folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, folder / f"{course.notebook}.ipynb")
-    return folder

@@ -26,9 +26,10 @@ from pathlib import Path
 
 import nbformat
 
-from builders import append_to_cell, cell, completed, disguised, read
+from builders import append_to_cell, cell, disguised
 from catalogue import BUGS
 from independent_solution import OWN_SOLUTION
+from testbed.courses import completed, read
 
 TIMESTAMP = "2026-11-20 17:00:00.000000 UTC"  # as written by nbgrader collect; due at 18:00
 LATE = {"lou_copied_late": "2026-11-21 19:30:00.000000 UTC"}  # 25.5 hours after the due date

@@ -1,6 +1,6 @@
 """Submissions the autograder must tell apart: realistic bugs, correct alternatives, cheats.
 
-Each case starts from the completed solution (tests/builders.py) and edits it the way a
+Each case starts from the completed solution (testbed/courses.py) and edits it the way a
 student might. A bug names the part(s) it must lose points in (``loses``) and the parts a
 genuine dependency may drag along (``may_lose``); every other part must keep full marks.
 An alternative must earn full marks; a cheat must earn nothing.

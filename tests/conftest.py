@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_isolation import isolate
+from testbed.jupyter_isolation import isolate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -24,12 +24,12 @@ _JUPYTER_HOME = Path(tempfile.mkdtemp(prefix="attention-tests-jupyter-"))
 isolate(_JUPYTER_HOME)
 
 
-from builders import build_course, completed, read  # noqa: E402  (after the environment is set)
-from bundled_class import write_class  # noqa: E402
+from bundled_class import write_class  # noqa: E402  (after the environment is set)
 from grading import sandbox  # noqa: E402
 from grading.__main__ import main  # noqa: E402
 from grading.cluster import local_cluster  # noqa: E402
 from grading.course import Course  # noqa: E402
+from testbed.courses import build_course, completed, read  # noqa: E402
 
 # The bundled class is submitted/ with the course's due dates and Canvas roster.
 COURSE_FILES = ("assignments.csv", "roster.csv")

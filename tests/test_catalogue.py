@@ -8,7 +8,6 @@ import copy
 
 import pytest
 
-from builders import submit
 from catalogue import (
     ALTERNATIVES,
     BUGS,
@@ -22,6 +21,7 @@ from catalogue import (
 )
 from grading.parts import part_of
 from grading.pipeline import grade_class
+from testbed.courses import submit
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from builders import grade_id
 from grading.course import Course
 from grading.pipeline import grade_class
+from testbed.courses import grade_id
 
 SLEEPS = 6  # cells that sleep past the 2 s timeout: 12 s, more than the 9 s budget
 

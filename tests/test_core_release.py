@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from builders import REPO, build_course, completed, grade_id, read, submit
 from catalogue import ALTERNATIVES, BUGS, PARTS, check_bug, check_full_marks, describe
 from grading.canvas import POINTS_POSSIBLE
 from grading.parts import HAND_GRADED, PART_TITLES, part_of
 from grading.run import grade
+from testbed.courses import REPO, build_course, completed, grade_id, read, submit
 
 PART_7 = "part-7"
 SOURCE = read(REPO / "source" / "attention" / "attention.ipynb")

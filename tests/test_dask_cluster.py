@@ -20,7 +20,7 @@ from dask.distributed import Client
 from nbgrader.api import Gradebook
 
 from conftest import report_rows, run_grade_command
-from dask_cli import dask_cli_cluster, running, wait_for
+from testbed.dask_cli import dask_cli_cluster, running, wait_for
 
 STUDENTS = ["ada_complete", "dev_buggy_masks", "gus_kernel_dies", "hal_tampered_tests", "ida_malformed", "jon_misnamed"]
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import cell, submit
+from builders import cell
 from catalogue import PARTS
 from conftest import REPO, report_rows, run_grade_command
 from grading.cluster import local_cluster
@@ -30,6 +30,7 @@ from grading.errors import PipelineError
 from grading.hidden_tests import hidden_lines, strip_ansi
 from grading.pipeline import export_grades, grade_class
 from hostile import ATTACKS, MARK
+from testbed.courses import submit
 
 RUN_TIMEOUT = 30 * 60  # seconds: far beyond what the class needs; a stalled run fails here
 

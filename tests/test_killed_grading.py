@@ -23,7 +23,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from conftest import copy_course
-from dask_cli import running, wait_for
+from testbed.dask_cli import running, wait_for
 
 CLASS = ["ada_complete", "dev_buggy_masks", "gus_kernel_dies", "jon_misnamed"]
 MANUAL = ("reflect-kv-cache-tradeoff", "ada_complete", 4.0)

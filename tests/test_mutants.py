@@ -5,11 +5,11 @@ import re
 
 import pytest
 
-from builders import read
 from mutants.grade import solution_code
 from mutants.operators import generate
 from mutants.report import build, render
 from mutants.run import run
+from testbed.courses import read
 
 
 def pick(mutants, operator, function, before=r".*"):

@@ -8,11 +8,11 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from builders import grade_id, set_omitted_parts
 from grading.course import Course
 from grading.errors import PipelineError
 from grading.release import check_release
 from grading.snapshot import stored_cells
+from testbed.courses import grade_id, set_omitted_parts
 
 
 def stored(course):

@@ -16,12 +16,13 @@ import nbformat
 import pytest
 from nbgrader.converters import Autograde
 
-from builders import cell, grade_id, submit
+from builders import cell
 from catalogue import PARTS
 from grading import execute
 from grading.course import STAGED_SUBMITTED
 from grading.intake import stage_submission
 from grading.pipeline import ExecutionSettings, grade_class
+from testbed.courses import grade_id, submit
 
 # The budget is generous enough for a loaded machine (a replay re-imports matplotlib); only the
 # budget test runs against a small one.

@@ -19,9 +19,9 @@ import dask
 import pytest
 from dask.distributed import Client
 
-from builders import submit
 from conftest import REPO, report_rows, run_grade_command
-from dask_cli import DASK, stop, wait_for
+from testbed.courses import submit
+from testbed.dask_cli import DASK, stop, wait_for
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("unshare") is None,

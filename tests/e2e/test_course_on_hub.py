@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from builders import completed
+from testbed.courses import completed
 
 from . import lab
 

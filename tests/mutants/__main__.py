@@ -55,19 +55,19 @@ def main(argv=None):
     if args.rereport:
         return rereport(args.out or os.path.join(REPO, "tests", "mutants"))
     scratch = tempfile.mkdtemp(prefix="mutants-")
-    from jupyter_isolation import isolate
+    from testbed.jupyter_isolation import isolate
 
     isolate(scratch)  # before nbgrader and the kernels read where Jupyter lives
     os.environ["NBGRADER_EXECUTION"] = "autograde"  # as nbgrader's autograde sets it: the kernels skip the demos
 
     from sqlalchemy.exc import SAWarning
 
-    from builders import read
     from grading.pipeline import ExecutionSettings
+    from testbed.courses import read
 
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's gradebook, as in python -m grading
 
-    from builders import build_course
+    from testbed.courses import build_course
 
     from .grade import solution_code
     from .operators import generate
@@ -136,7 +136,7 @@ def rereport(folder):
     """Judge the mutants that earned full marks again (current probes) and rewrite the report from
     its report.json with the reasons in reviewed.py. Grades are not redone: after a change to the
     notebook, run make mutants."""
-    from builders import read
+    from testbed.courses import read
 
     from .grade import solution_code
     from .operators import generate

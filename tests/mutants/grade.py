@@ -1,16 +1,17 @@
 """Grade mutants as students: one course, one pipeline run (one dask cluster) for all of them.
 
-Each mutant is the completed solution (tests/builders.py) with one solution cell replaced by
+Each mutant is the completed solution (testbed/courses.py) with one solution cell replaced by
 its mutated code, handed in under its own student id next to the unmutated solution, which
 must earn every autograded point or nothing can be judged.
 """
 
 import copy
 
-from builders import cell, completed, read, solved_source, submit
+from builders import cell
 from grading import run
 from grading.pipeline import ExecutionSettings
 from grading.results import StudentResult
+from testbed.courses import completed, read, solved_source, submit
 
 SOLUTION = "solution"
 

@@ -18,12 +18,13 @@ import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from builders import completed, read, replace_in_cell
+from builders import replace_in_cell
 from conftest import MODULE14_CHECKS, REPO, passed, run_module14
 from grading.__main__ import main
 from grading.export import ADAPTER_CALL, TAG
 from grading.hidden_tests import hidden_lines
 from grading.preprocessors import OmitParts
+from testbed.courses import completed, read
 
 SOURCE = REPO / "source" / "attention" / "attention.ipynb"
 RELEASE = REPO / "release" / "attention" / "attention.ipynb"

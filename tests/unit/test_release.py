@@ -9,10 +9,10 @@ import shutil
 import jupytext
 import nbformat
 
-from builders import grade_id, solved_source
 from conftest import REPO
 from grading.hidden_tests import hidden_lines
 from grading.parts import HAND_GRADED, PART_TITLES, part_of
+from testbed.courses import grade_id, solved_source
 
 SOURCE_PY = REPO / "source" / "attention" / "attention.py"
 SOURCE_NB = REPO / "source" / "attention" / "attention.ipynb"

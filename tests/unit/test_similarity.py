@@ -9,9 +9,10 @@ import random
 import nbformat
 import pytest
 
-from builders import cell, disguised, grade_id
+from builders import cell, disguised
 from bundled_class import COPIER_NAMES, students
 from grading.report.similarity import WINDOW, K, Token, compare, kgram_hashes, tokens, winnow
+from testbed.courses import grade_id
 
 COPIED = ("kim_own_solution", "lou_copied_late")
 

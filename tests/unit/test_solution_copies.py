@@ -7,9 +7,10 @@ it, whatever the rest of the class handed in.
 
 import pytest
 
-from builders import cell, disguised, grade_id, solved_source
+from builders import cell, disguised
 from grading.report.similarity import compare, copies_of_solution
 from independent_solution import OWN_SOLUTION
+from testbed.courses import grade_id, solved_source
 
 # Every name the reference's solution cells assign, renamed, as an editor's rename would.
 RENAMED = {
