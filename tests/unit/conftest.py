@@ -1,9 +1,20 @@
 """The unit tier stays a unit tier: a test here that starts a kernel fails, with a message saying
-where such a test belongs. (Short commands are allowed: nbgrader's Gradebook runs `alembic`.)"""
+where such a test belongs. (Short commands are allowed: nbgrader's Gradebook runs `alembic`.)
+
+What takes seconds is done once per session, or not at all: the version nbgrader stamps each new
+gradebook with, and the release of a small course (``small_course``)."""
 
 import sys
 
+import nbgrader.api
 import pytest
+from alembic.script import ScriptDirectory
+from nbgrader.dbutil import ALEMBIC_DIR
+
+from conftest import copy_course
+from testbed.courses import build_course
+
+from . import notebooks
 
 _running_unit_test = False
 
@@ -27,3 +38,22 @@ def no_kernels():
         yield
     finally:
         _running_unit_test = False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def alembic_head_in_process():
+    """nbgrader stamps each new gradebook with its schema's version, the head of its alembic
+    scripts, which it gets from `alembic heads`: a new interpreter that imports nbgrader (seconds),
+    for every gradebook. Here the head is read once, in this process, from the same scripts."""
+    head = ScriptDirectory(ALEMBIC_DIR).get_current_head()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nbgrader.api, "get_alembic_version", lambda: head)
+        yield
+
+
+@pytest.fixture(scope="session")
+def small_course(tmp_path_factory):
+    """A fresh course directory per call: the repository's configuration, notebooks.source() as
+    source/ and its release, generated once (the real notebook's 200 cells take seconds)."""
+    template = build_course(tmp_path_factory.mktemp("small-template") / "course", notebook=notebooks.source())
+    return lambda name: copy_course(template, tmp_path_factory.mktemp(name) / "course")

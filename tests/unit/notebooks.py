@@ -1,4 +1,5 @@
-"""A small released notebook, built in code, with one cell of each kind nbgrader knows."""
+"""A small released notebook, built in code, with one cell of each kind nbgrader knows, and the
+instructor's notebook it is released from."""
 
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
@@ -46,6 +47,24 @@ def release():
         ],
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
     )
+
+
+def source():
+    """The instructor's version of release(): the solution and a hidden test between nbgrader's
+    markers, the reflection answered."""
+    nb = release()
+    cell(nb, "softmax").source = (
+        "import math\n\n\n"
+        "def softmax(x):\n"
+        "    ### BEGIN SOLUTION\n"
+        "    exps = [math.exp(v - max(x)) for v in x]\n"
+        "    return [e / sum(exps) for e in exps]\n"
+        "    ### END SOLUTION"
+    )
+    hidden = "check(abs(sum(softmax([1.0, 2.0])) - 1) < 1e-9, 'sums to 1')"
+    cell(nb, "test-softmax-shape").source += f"\n### BEGIN HIDDEN TESTS\n{hidden}\n### END HIDDEN TESTS"
+    cell(nb, "reflect-why").source = "Exponentials are positive and keep the order of the scores."
+    return nb
 
 
 def grade_ids(nb):

@@ -12,8 +12,8 @@ from grading.snapshot import take
 from grading.worker import _scratch_course
 
 
-def test_settings_merged_into_a_snapshot_stay_out_of_the_course(course_factory):
-    course = course_factory("snapshot-settings")
+def test_settings_merged_into_a_snapshot_stay_out_of_the_course(small_course):
+    course = small_course("snapshot-settings")
     before = copy.deepcopy(course.config)
     snapshot = take(course, Config({"GuardedExecute": {"timeout": 3, "memory_limit": 0}}))
     assert snapshot.config.GuardedExecute.timeout == 3
@@ -23,8 +23,8 @@ def test_settings_merged_into_a_snapshot_stay_out_of_the_course(course_factory):
     assert take(course).config.GuardedExecute.memory_limit == before.GuardedExecute.memory_limit
 
 
-def test_a_worker_task_leaves_the_snapshot_as_it_was(course_factory, tmp_path):
-    snapshot = take(course_factory("snapshot-worker"))
+def test_a_worker_task_leaves_the_snapshot_as_it_was(small_course, tmp_path):
+    snapshot = take(small_course("snapshot-worker"))
     before = copy.deepcopy(snapshot.config)
     gradebook = tmp_path / "assignment.db"
     gradebook.write_bytes(snapshot.gradebook)

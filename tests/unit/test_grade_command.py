@@ -11,8 +11,8 @@ from grading.__main__ import main, parse_args
 from grading.errors import PipelineError
 
 
-def test_a_memory_limit_of_0_means_none_and_reaches_the_workers_as_0(course_factory, monkeypatch, capsys):
-    course = course_factory("memory-limit-0")
+def test_a_memory_limit_of_0_means_none_and_reaches_the_workers_as_0(small_course, monkeypatch, capsys):
+    course = small_course("memory-limit-0")
     given = []
 
     def grade_class(course, *, settings, **_):
@@ -40,8 +40,8 @@ def test_the_help_says_what_0_means(capsys):
 
 
 @pytest.mark.parametrize("extra", [0, 1])
-def test_a_release_without_exactly_one_notebook_stops_with_one_line(course_factory, capsys, extra):
-    course = course_factory(f"release-with-{extra + 1}-notebooks")
+def test_a_release_without_exactly_one_notebook_stops_with_one_line(small_course, capsys, extra):
+    course = small_course(f"release-with-{extra + 1}-notebooks")
     release = Path(course.path("release"))
     notebook = release / "attention.ipynb"
     if extra:

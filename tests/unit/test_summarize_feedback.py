@@ -1,8 +1,5 @@
 """SummarizeFeedback on a hand-made gradebook: what the top of a student's feedback says."""
 
-import os
-import sys
-
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from nbgrader.api import Gradebook
@@ -54,25 +51,23 @@ def notebook():
 def resources(tmp_path_factory):
     """A gradebook with one student's scores, as autograde (and a grader, for one answer) left them."""
     db_url = f"sqlite:///{tmp_path_factory.mktemp('summary') / 'gradebook.db'}"
-    with pytest.MonkeyPatch.context() as patch:  # a new gradebook runs `alembic`, which lives next to python
-        patch.setenv("PATH", os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
-        with Gradebook(db_url) as gradebook:
-            gradebook.add_assignment("attention")
-            gradebook.add_notebook("attention", "attention")
-            for grade_id, points, _ in GRADES:
-                kind = "markdown" if grade_id.startswith("reflect") else "code"
-                gradebook.add_grade_cell(grade_id, "attention", "attention", max_score=points, cell_type=kind)
-            gradebook.add_student("ada")
-            gradebook.add_submission("attention", "ada")
-            for grade_id, _, score in GRADES:
-                grade = gradebook.find_grade(grade_id, "attention", "attention", "ada")
-                if grade_id.startswith("reflect"):
-                    grade.needs_manual_grade = score is None
-                    grade.manual_score = score
-                else:
-                    grade.auto_score = score
-                    grade.needs_manual_grade = False
-            gradebook.db.commit()
+    with Gradebook(db_url) as gradebook:
+        gradebook.add_assignment("attention")
+        gradebook.add_notebook("attention", "attention")
+        for grade_id, points, _ in GRADES:
+            kind = "markdown" if grade_id.startswith("reflect") else "code"
+            gradebook.add_grade_cell(grade_id, "attention", "attention", max_score=points, cell_type=kind)
+        gradebook.add_student("ada")
+        gradebook.add_submission("attention", "ada")
+        for grade_id, _, score in GRADES:
+            grade = gradebook.find_grade(grade_id, "attention", "attention", "ada")
+            if grade_id.startswith("reflect"):
+                grade.needs_manual_grade = score is None
+                grade.manual_score = score
+            else:
+                grade.auto_score = score
+                grade.needs_manual_grade = False
+        gradebook.db.commit()
     return {"nbgrader": {"db_url": db_url, "assignment": "attention", "notebook": "attention", "student": "ada"}}
 
 
