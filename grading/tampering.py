@@ -9,7 +9,8 @@ grading report shows it; scores do not change.
 """
 
 import ast
-from collections.abc import Iterator
+import functools
+from collections.abc import Iterator, Set
 
 from nbformat import NotebookNode
 
@@ -57,7 +58,7 @@ MODULES = {
 NUMPY_NAMES = {"np", "numpy"}
 
 
-def suspicious_lines(source: str, protected: set[str]) -> list[tuple[int, str]]:
+def suspicious_lines(source: str, protected: Set[str]) -> list[tuple[int, str]]:
     """(line number, what it does) for each suspicious construct in one cell's source.
 
     ``protected`` holds the names the notebook's locked cells define (the test helpers):
@@ -75,7 +76,7 @@ def suspicious_lines(source: str, protected: set[str]) -> list[tuple[int, str]]:
     return sorted(set(found))
 
 
-def _reasons(node: ast.AST, protected: set[str]) -> Iterator[str]:
+def _reasons(node: ast.AST, protected: Set[str]) -> Iterator[str]:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in protected:
         yield f"redefines the test helper {node.name}"
     elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)) and node.id in protected:
@@ -107,18 +108,28 @@ def _is_self(args: list[ast.expr]) -> bool:
     return bool(args) and isinstance(args[0], ast.Name) and args[0].id == "self"
 
 
-def protected_names(release: NotebookNode) -> set[str]:
+def protected_names(release: NotebookNode) -> frozenset[str]:
     """The functions and classes the release's locked code cells define (the test helpers)."""
+    return _defined_names(
+        tuple(
+            cell.source
+            for cell in release.cells
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("locked")
+        )
+    )
+
+
+# A worker scans every submission against the same release: its locked cells are parsed once.
+@functools.lru_cache(maxsize=4)
+def _defined_names(sources: tuple[str, ...]) -> frozenset[str]:
     names: set[str] = set()
-    for cell in release.cells:
-        if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("locked"):
-            continue
+    for source in sources:
         try:
-            tree = ast.parse(cell.source)
+            tree = ast.parse(source)
         except SyntaxError:
             continue
         names.update(node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef)))
-    return names
+    return frozenset(names)
 
 
 def scan(submission: NotebookNode, release: NotebookNode) -> list[Event]:
