@@ -1,6 +1,7 @@
 """The packaging holds together: pyproject.toml's ranges, the one lock (requirements.txt) that pins
 them with everything they need, the environment the tests run in, and environment.yml."""
 
+import sys
 import tomllib
 from importlib.metadata import PackageNotFoundError, distribution
 
@@ -104,3 +105,12 @@ def test_environment_yml_installs_the_lock_and_pins_nothing_itself():
     assert not [line for line in pip if "==" in line], "environment.yml repeats pins: it must take them from the lock"
     (python,) = [entry.split("=", 1)[1] for entry in conda if entry.startswith("python=")]
     assert SpecifierSet(PYPROJECT["requires-python"]).contains(Version(python))
+
+
+def test_importing_nbformat_builds_no_parser():
+    """jsonschema 4.25 and later import rfc3987-syntax when it is installed, which builds an Earley
+    parser (lark) at import: seconds in the grader, each worker, each `alembic` nbgrader starts
+    and each student's export. The lock keeps jsonschema below 4.25 (requirements.txt)."""
+    import nbformat  # noqa: F401
+
+    assert not {"rfc3987_syntax", "lark"} & set(sys.modules)
