@@ -1,30 +1,43 @@
-"""The report's figures, drawn with matplotlib (Agg: no display) and inlined as PNG data URLs."""
+"""The report's figures, drawn with matplotlib (Agg: no display) and inlined as PNG data URLs.
+
+matplotlib is imported when the first figure is drawn: importing it takes about a second, which
+the commands that draw nothing (`python -m grading export`, `release`) need not pay."""
 
 import base64
+import functools
 import io
 from collections.abc import Collection, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DPI = 110
 
 
-def _data_url(fig: Figure) -> str:
+@functools.cache
+def _pyplot() -> ModuleType:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _data_url(fig: "Figure") -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
-    plt.close(fig)
+    _pyplot().close(fig)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def score_distribution(scores: Sequence[float], max_score: float) -> str:
     """Histogram of the students' scores, with the class mean and median marked."""
-    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    fig, ax = _pyplot().subplots(figsize=(6.4, 2.8))
     bins = np.linspace(0, max_score, 12).tolist() if max_score > 0 else 10
     ax.hist(scores, bins=bins, color="#4c72b0", edgecolor="white")
     if scores:
@@ -46,6 +59,8 @@ def score_distribution(scores: Sequence[float], max_score: float) -> str:
     ax.set_xlim(0, max(max_score, 1))
     ax.set_xlabel(f"score (of {max_score:g})")
     ax.set_ylabel("students")
+    from matplotlib.ticker import MaxNLocator  # matplotlib is loaded by now (_pyplot)
+
     locator = ax.yaxis.get_major_locator()
     if isinstance(locator, MaxNLocator):  # a new Axes' AutoLocator is one
         locator.set_params(integer=True)
@@ -57,8 +72,8 @@ def mastery_heatmap(students: Sequence[str], parts: Sequence[str], share: Sequen
     """Students (rows) by parts (columns); share[i][j] is the fraction of the part's points
     earned (None: no score). Rows and columns come already sorted, weakest first."""
     values = np.array([[np.nan if v is None else v for v in row] for row in share], dtype=float)
-    fig, ax = plt.subplots(figsize=(1.1 * len(parts) + 2.6, 0.34 * len(students) + 1.2))
-    cmap = matplotlib.colormaps["RdYlGn"].with_extremes(bad="#dddddd")
+    fig, ax = _pyplot().subplots(figsize=(1.1 * len(parts) + 2.6, 0.34 * len(students) + 1.2))
+    cmap = _pyplot().colormaps["RdYlGn"].with_extremes(bad="#dddddd")
     ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=1, aspect="auto")
     for i in range(len(students)):
         for j in range(len(parts)):
@@ -75,7 +90,7 @@ def mastery_heatmap(students: Sequence[str], parts: Sequence[str], share: Sequen
 
 def seconds_per_submission(students: Sequence[str], seconds: Sequence[float], troubled: Collection[str]) -> str:
     """Horizontal bars of the seconds each submission took to grade; troubled ones in red."""
-    fig, ax = plt.subplots(figsize=(6.4, 0.3 * len(students) + 0.9))
+    fig, ax = _pyplot().subplots(figsize=(6.4, 0.3 * len(students) + 0.9))
     colors = ["#c44e52" if name in troubled else "#4c72b0" for name in students]
     ax.barh(range(len(students)), seconds, color=colors)
     ax.set_yticks(range(len(students)), students, fontsize=8)
