@@ -25,8 +25,10 @@ So every submission is also compared with the solution, release code left out an
 ``copies_of_solution`` flags one whose own code is mostly the instructor's, names aside.
 """
 
+import functools
 import hashlib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -88,7 +90,7 @@ def tokens(source: str) -> list[Token]:
     return out
 
 
-def kgram_hashes(toks: list[Token]) -> list[int]:
+def kgram_hashes(toks: Sequence[Token]) -> list[int]:
     """Hash of each run of K tokens, in order (a stable hash, so every run agrees)."""
     return [
         int.from_bytes(
@@ -98,7 +100,7 @@ def kgram_hashes(toks: list[Token]) -> list[int]:
     ]
 
 
-def winnow(hashes: list[int]) -> list[int]:
+def winnow(hashes: Sequence[int]) -> list[int]:
     """Positions of the fingerprints winnowing keeps: the rightmost minimum of each window."""
     if len(hashes) <= WINDOW:
         return [min(range(len(hashes)), key=lambda i: (hashes[i], -i))] if hashes else []
@@ -111,15 +113,23 @@ def winnow(hashes: list[int]) -> list[int]:
     return kept
 
 
+# The class report fingerprints every cell twice (compare, then copies_of_solution), the release's
+# in both: each distinct source is lexed once.
+@functools.lru_cache(maxsize=8192)
+def _fingerprint(source: str) -> tuple[tuple[Token, ...], tuple[int, ...]]:
+    """(tokens, K-gram hashes) of one cell, as tuples: shared between callers, never changed."""
+    toks = tuple(tokens(source))
+    return toks, tuple(kgram_hashes(toks))
+
+
 class _Fingerprinted:
     """One student's solution cells: tokens, all K-gram hashes and the winnowed ones."""
 
     def __init__(self, cells: Cells) -> None:
-        self.tokens: dict[str, list[Token]] = {}
-        self.hashes: dict[str, list[int]] = {}
+        self.tokens: dict[str, tuple[Token, ...]] = {}
+        self.hashes: dict[str, tuple[int, ...]] = {}
         for cell_id, source in cells.items():
-            self.tokens[cell_id] = tokens(source)
-            self.hashes[cell_id] = kgram_hashes(self.tokens[cell_id])
+            self.tokens[cell_id], self.hashes[cell_id] = _fingerprint(source)
         self.all = {h for hashes in self.hashes.values() for h in hashes}
         self.winnowed = {hashes[i] for hashes in self.hashes.values() for i in winnow(hashes)}
 
