@@ -6,6 +6,7 @@ genuine dependency may drag along (``may_lose``); every other part must keep ful
 An alternative must earn full marks; a cheat must earn nothing.
 """
 
+import copy
 from dataclasses import dataclass
 
 from builders import append_to_cell, replace_in_cell
@@ -30,6 +31,13 @@ class Case:
     loses: frozenset = frozenset()
     may_lose: frozenset = frozenset()
     why: str = ""
+
+    def applied_to(self, nb):
+        """A copy of ``nb`` with this case's edits made (KeyError if a cell it edits is missing)."""
+        nb = copy.deepcopy(nb)
+        for edit in self.edits:
+            edit(nb)
+        return nb
 
     @property
     def starts_blank(self):

@@ -4,8 +4,6 @@ All of them are graded together, once, by the real pipeline (on the session's tw
 workers), as an instructor's class would be.
 """
 
-import copy
-
 import pytest
 
 from catalogue import (
@@ -30,10 +28,7 @@ def graded(course_factory, release_nb, solution_nb, dask_client, pytestconfig):
     submit(course, "solution", solution_nb)
     submit(course, "blank", release_nb)
     for case in CASES:
-        nb = copy.deepcopy(release_nb if case.starts_blank else solution_nb)
-        for edit in case.edits:
-            edit(nb)
-        submit(course, case.name, nb)
+        submit(course, case.name, case.applied_to(release_nb if case.starts_blank else solution_nb))
     results = {
         r.student: r for r in grade_class(course, client=dask_client, feedback=False, progress=lambda line: None)
     }

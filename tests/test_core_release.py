@@ -8,7 +8,6 @@ of the core, and a correct alternative. Nothing of Part 7 reaches a student or t
 and the maximum is the core's.
 """
 
-import copy
 import csv
 import json
 from pathlib import Path
@@ -30,17 +29,10 @@ CORE_PARTS = [part for part in PARTS if part not in OMITTED]
 FIRST_BUG = [next(case for case in BUGS if case.loses == {part}) for part in CORE_PARTS]
 
 
-def edited(nb, case):
-    nb = copy.deepcopy(nb)
-    for edit in case.edits:
-        edit(nb)
-    return nb
-
-
 def applies(case, nb):
     """Whether every edit of ``case`` finds its cells in ``nb`` (a case of Part 7 does not)."""
     try:
-        edited(nb, case)
+        case.applied_to(nb)
     except KeyError:
         return False
     return True
@@ -61,8 +53,8 @@ def core(tmp_path_factory, dask_client):
     release = read(course.notebook_path(course.coursedir.release_directory))
     solution = completed(release, SOURCE)
     alternative = next(case for case in ALTERNATIVES if applies(case, solution))
-    class_ = {"solution": solution, "blank": release, alternative.name: edited(solution, alternative)}
-    class_ |= {case.name: edited(solution, case) for case in FIRST_BUG}
+    class_ = {"solution": solution, "blank": release, alternative.name: alternative.applied_to(solution)}
+    class_ |= {case.name: case.applied_to(solution) for case in FIRST_BUG}
     for student, nb in class_.items():
         submit(course, student, nb)
     with open(Path(course.root) / "roster.csv", "w", newline="") as handle:  # for the Canvas CSV

@@ -1,19 +1,10 @@
 """Code that reaches for the grader is reported: every catalogued cheat that does, and no bug,
 alternative or the solution itself."""
 
-import copy
-
 import pytest
 
 from catalogue import ALTERNATIVES, BUGS, CHEATS, REACHES_FOR_THE_GRADER
 from grading.tampering import scan, suspicious_lines
-
-
-def submission(base, case):
-    nb = copy.deepcopy(base)
-    for edit in case.edits:
-        edit(nb)
-    return nb
 
 
 def test_the_solution_is_not_suspicious(solution_nb, release_nb):
@@ -22,12 +13,12 @@ def test_the_solution_is_not_suspicious(solution_nb, release_nb):
 
 @pytest.mark.parametrize("case", BUGS + ALTERNATIVES, ids=lambda case: case.name)
 def test_honest_work_is_not_suspicious(case, solution_nb, release_nb):
-    assert scan(submission(solution_nb, case), release_nb) == []
+    assert scan(case.applied_to(solution_nb), release_nb) == []
 
 
 @pytest.mark.parametrize("case", [c for c in CHEATS if c.name in REACHES_FOR_THE_GRADER], ids=lambda case: case.name)
 def test_a_cheat_that_reaches_for_the_grader_is_reported(case, release_nb):
-    events = scan(submission(release_nb, case), release_nb)
+    events = scan(case.applied_to(release_nb), release_nb)
     assert [event["cell"] for event in events] == ["softmax"], events
     assert events[0]["kind"] == "suspicious" and "scores are not changed" in events[0]["detail"]
 
