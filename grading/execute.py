@@ -50,6 +50,7 @@ from traitlets import Bool, Dict, Float, Instance, Integer, Unicode, default
 
 from . import events, remote, sandbox, student_agent
 from .events import record_event
+from .lifeline import bound_to_this_process
 from .sandbox import Limits, SandboxUnavailable
 
 SETUP_PREFIX = "setup-"  # locked cells whose grade id starts so run in both kernels
@@ -112,7 +113,7 @@ class StudentKernelManager(AsyncKernelManager):
             return sandbox.command(
                 command, self.run_dir, self.limits, self._environment(), sandbox.bwrap(self.bwrap), self.groups
             )
-        return [*sandbox.prlimit(self.limits, per_user=True), *command]
+        return bound_to_this_process([*sandbox.prlimit(self.limits, per_user=True), *command])
 
     # jupyter_client types start_kernel as KernelManager's synchronous one, even on AsyncKernelManager
     async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
@@ -549,6 +550,13 @@ class GuardedExecute(Execute):
         )
 
 
+class TrustedKernelManager(AsyncKernelManager):
+    """The test kernel's manager: the kernel ends with the grading process (grading.lifeline)."""
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        return bound_to_this_process(super().format_kernel_cmd(extra_arguments))
+
+
 class TestKernel:
     """The kernel the tests run in: the grader's own Python, grading.remote installed, its own
     nbclient client with the executor's time limits and hooks. Started when a notebook starts
@@ -566,7 +574,7 @@ class TestKernel:
         folder = os.path.join(scratch, "tests")
         os.makedirs(folder)
         # nbclient types its km as any KernelManager (synchronous methods): kept here as what it is
-        self.km = km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(folder, "kernel"))
+        self.km = km = TrustedKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(folder, "kernel"))
         km.connection_file = os.path.join(folder, "kernel.json")
         self.client = NotebookClient(
             nb,

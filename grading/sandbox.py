@@ -33,6 +33,8 @@ import sys
 import time
 from dataclasses import dataclass
 
+from .lifeline import bound_to_this_process
+
 INSIDE = "/run/grading"  # where the kernel's run folder is mounted
 HOME = "/home/student"
 # What of /etc a Python kernel and matplotlib read; the rest of /etc is none of its business.
@@ -112,11 +114,13 @@ class ControlGroups:
     and finished processes included. ``folders`` is empty where none can be made."""
 
     ROOT = "/sys/fs/cgroup"
+    CONTROLLERS = ("memory", "pids")
 
     def __init__(self, name: str, limits: Limits) -> None:
         self.folders: dict[str, str] = {}  # controller -> the group's folder
         if not self.supported():
             return
+        self.sweep()
         for controller, settings in (
             ("memory", {"memory.limit_in_bytes": limits.memory}),
             ("pids", {"pids.max": limits.processes}),
@@ -124,7 +128,7 @@ class ControlGroups:
             base = os.path.join(self.ROOT, controller)
             if not os.path.exists(os.path.join(base, "cgroup.procs")):
                 continue  # not a v1 hierarchy of that controller
-            folder = os.path.join(base, "grading", name)
+            folder = os.path.join(base, "grading", f"{_owner(os.getpid())}.{name}")
             try:
                 os.makedirs(folder)
                 for setting, value in settings.items():
@@ -153,16 +157,56 @@ class ControlGroups:
     def remove(self) -> None:
         """End whatever is left in the groups, and remove them."""
         for folder in self.folders.values():
-            for _ in range(50):
-                try:
-                    with open(os.path.join(folder, "cgroup.procs")) as handle:
-                        pids = [int(pid) for pid in handle.read().split()]
-                    for pid in pids:
-                        os.kill(pid, 9)
-                    os.rmdir(folder)
-                    break
-                except (ProcessLookupError, OSError):
-                    time.sleep(0.02)
+            _end_group(folder)
+
+    @classmethod
+    def sweep(cls) -> list[str]:
+        """End and remove the groups of grading processes that have died (a worker killed with
+        SIGKILL leaves its groups, and can leave a sandbox behind: grading.lifeline). Returns
+        the folders removed."""
+        swept = []
+        for controller in cls.CONTROLLERS:
+            base = os.path.join(cls.ROOT, controller, "grading")
+            try:
+                names = os.listdir(base)
+            except OSError:
+                continue
+            for name in names:
+                owner, dot, _ = name.partition(".")
+                pid, dash, _ = owner.partition("-")
+                folder = os.path.join(base, name)
+                if dot and dash and pid.isdigit() and os.path.isdir(folder) and _owner(int(pid)) != owner:
+                    _end_group(folder)
+                    swept.append(folder)
+        return swept
+
+
+def _owner(pid: int) -> str | None:
+    """``pid-starttime`` of a running process, None if none runs under that PID: the start time
+    tells a process from a later one that reuses its PID."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            # the command name, in parentheses, may hold spaces: fields are counted after it
+            start = handle.read().rpartition(")")[2].split()[19]
+    except (OSError, IndexError):
+        return None
+    return f"{pid}-{start}"
+
+
+def _end_group(folder: str) -> None:
+    """Kill every process in a control group, then remove it (retried while they exit)."""
+    for _ in range(50):
+        try:
+            with open(os.path.join(folder, "cgroup.procs")) as handle:
+                pids = [int(pid) for pid in handle.read().split()]
+            for pid in pids:
+                os.kill(pid, 9)
+            os.rmdir(folder)
+            return
+        except FileNotFoundError:
+            return
+        except (ProcessLookupError, OSError):
+            time.sleep(0.02)
 
 
 def sandbox_uid() -> int:
@@ -216,7 +260,7 @@ def command(
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", "setpriv", "--reuid", uid]
         args += ["--regid", uid, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
     full = [*args, "--", *prlimit(limits, per_user=not root), *kernel_command]
-    return groups.wrap(full) if groups is not None else full
+    return bound_to_this_process(groups.wrap(full) if groups is not None else full)
 
 
 def _python_folders() -> list[str]:
