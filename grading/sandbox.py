@@ -121,10 +121,9 @@ class ControlGroups:
         if not self.supported():
             return
         self.sweep()
-        for controller, settings in (
-            ("memory", {"memory.limit_in_bytes": limits.memory}),
-            ("pids", {"pids.max": limits.processes}),
-        ):
+        settings_of = {"memory": {"memory.limit_in_bytes": limits.memory}, "pids": {"pids.max": limits.processes}}
+        for controller in self.CONTROLLERS:
+            settings = settings_of[controller]
             base = os.path.join(self.ROOT, controller)
             if not os.path.exists(os.path.join(base, "cgroup.procs")):
                 continue  # not a v1 hierarchy of that controller

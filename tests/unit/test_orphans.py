@@ -17,7 +17,7 @@ import pytest
 
 from grading import sandbox
 from grading.lifeline import bound_to_this_process
-from testbed.dask_cli import wait_for
+from testbed.dask_cli import running, wait_for
 
 LAUNCHER = textwrap.dedent(
     """
@@ -52,10 +52,7 @@ def launch(how):
 
 
 def alive(pid):
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+    return bool(running([pid]))
 
 
 def kill(launcher):
