@@ -144,8 +144,9 @@ def run_in_new_cell(page, code):
     cells = page.locator(".jp-Notebook .jp-Cell")
     count = cells.count()
     cells.last.click()
-    page.keyboard.press("Escape")  # command mode, where B adds a cell below
-    page.keyboard.press("b")
+    # The toolbar's button, not the B key: once in CI the key press added no cell.
+    page.locator(".jp-NotebookPanel-toolbar:visible [data-command='notebook:insert-cell-below']").click()
+    expect(cells).to_have_count(count + 1)
     cell = cells.nth(count)  # by position: "last" would move on to any cell added after it
     cell.locator(".cm-content").click()
     page.keyboard.type(code)
