@@ -19,6 +19,7 @@ from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import GenerateAssignment
 
+from . import new_gradebook
 from .course import Course
 from .errors import PipelineError
 from .preprocessors.omit_parts import WITHOUT, form_tags
@@ -47,7 +48,7 @@ def check_release(course: Course, say: Callable[[str], object] = print) -> list[
     check = os.path.join(course.root, CHECK)
     shutil.rmtree(check, ignore_errors=True)
     os.makedirs(check)
-    check_db = "sqlite:///" + os.path.join(check, "gradebook.db")
+    check_db = new_gradebook.create(os.path.join(check, "gradebook.db"))
     _generate(course, release_directory=os.path.join(CHECK, "release"), db_url=check_db)
     generated = os.path.join(check, "release", course.assignment)
     parts = _parts_changed(course, generated, release)

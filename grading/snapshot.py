@@ -20,6 +20,7 @@ from typing import Any
 from nbgrader.api import Gradebook, MissingEntry
 from traitlets.config import Config
 
+from . import new_gradebook
 from .course import Course
 from .errors import PipelineError
 
@@ -72,9 +73,8 @@ def take(course: Course, settings: Config | None = None) -> AssignmentSnapshot:
         config.merge(settings)
     with tempfile.TemporaryDirectory() as scratch:
         path = os.path.join(scratch, "gradebook.db")
-        write_gradebook(
-            "sqlite:///" + path, course.coursedir.course_id, course.assignment, notebook, duedate, kernelspec, cells
-        )
+        db_url = new_gradebook.create(path)
+        write_gradebook(db_url, course.coursedir.course_id, course.assignment, notebook, duedate, kernelspec, cells)
         with open(path, "rb") as handle:
             assignment_gradebook = handle.read()
     return AssignmentSnapshot(
@@ -105,7 +105,7 @@ def write_gradebook(
     kernelspec: str | None,
     cells: StoredCells,
 ) -> None:
-    """Create, at ``db_url``, a gradebook holding one assignment and nothing else."""
+    """Fill the new gradebook at ``db_url`` (``new_gradebook.create``) with one assignment and nothing else."""
     with Gradebook(db_url, course_id) as gradebook:
         gradebook.update_or_create_assignment(assignment, duedate=duedate)
         gradebook.add_notebook(notebook, assignment, kernelspec=kernelspec)

@@ -1,0 +1,32 @@
+"""A new SQLite gradebook file, stamped with nbgrader's schema version as nbgrader stamps it.
+
+nbgrader's Gradebook stamps a database it creates with the head of its alembic migrations, which
+it learns by running ``alembic heads`` in a subprocess: one to two seconds of a grading run, for
+a value that is the same for every gradebook of the installed nbgrader. A run creates two
+(the release check's, and the one the workers get), and the tests create dozens. So the version
+is asked once per process, and a file made here holds it before nbgrader opens it; nbgrader
+then sees an existing database, and creates its tables in it as in any other.
+"""
+
+import functools
+import sqlite3
+from contextlib import closing
+
+from nbgrader.api import get_alembic_version
+
+from .course import put_python_scripts_on_path
+
+
+@functools.cache
+def schema_version() -> str:
+    """The alembic head of the installed nbgrader's gradebook schema."""
+    put_python_scripts_on_path()
+    return get_alembic_version()
+
+
+def create(path: str) -> str:
+    """Create the file at ``path`` (which must not exist); return its database URL."""
+    with closing(sqlite3.connect(f"file:{path}?mode=rwc", uri=True)) as db, db:
+        db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        db.execute("INSERT INTO alembic_version (version_num) VALUES (?)", (schema_version(),))
+    return "sqlite:///" + path
