@@ -1,8 +1,9 @@
-"""Attacks on the grader itself (tests/hostile.py), graded in one run with honest students.
+"""Attacks on the grader itself (tests/hostile.py), graded with honest students.
 
-One dask worker grades the class in order: each attack, then an honest student (the complete
-solution) right after it on the same worker, so that anything an attack leaves behind (a
-trigger in a gradebook, a process, a file, a stopped worker) meets the next student. Every
+The attacks are split between two classes, each graded in order by a dask cluster of one
+worker, the two at once: each attack, then an honest student (the complete solution) right
+after it on the same worker, so that anything an attack leaves behind (a trigger in a
+gradebook, a process, a file, a stopped worker) meets the next student. Every
 attack starts from the blank release, so it merits nothing: it must earn 0, and nothing it
 does may reach the honest students, the course's gradebook or files, the grader's code, or
 the feedback of anyone (not one hidden line, even encoded). The run must end by itself.
@@ -16,7 +17,9 @@ import re
 import sqlite3
 import subprocess
 import threading
+import time
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,7 +31,8 @@ from grading.cluster import local_cluster
 from grading.course import Course
 from grading.errors import PipelineError
 from grading.hidden_tests import hidden_lines, strip_ansi
-from grading.pipeline import export_grades, grade_class
+from grading.pipeline import ExecutionSettings, export_grades, grade_class
+from grading.results import StudentResult
 from hostile import ATTACKS, MARK
 from testbed.courses import submit
 
@@ -57,32 +61,63 @@ def processes_with(text):
     return [line for line in listing.splitlines() if text in line and "ps -eo" not in line]
 
 
+STREAMS = 2  # classes graded at once, one worker each: the machine's two cores
+
+
+@dataclass
+class Attacked:
+    courses: list[Course]
+    results: dict[str, StudentResult]  # student -> result, over all the classes
+    course_of: dict[str, Course]  # student -> the class they were graded in
+    before: dict[str, str]  # grader_files() before the run
+
+
+def _grade_in_order(course, release_nb, solution_nb, attacks, outcome):
+    """One class on a cluster of its own: each attack, then an honest student."""
+    try:
+        with local_cluster(1) as client:
+            scheduler = client.scheduler.address.removeprefix("tcp://")
+            order = []
+            for attack in attacks:
+                submit(course, attack.name, attacked_notebook(release_nb, attack, scheduler))
+                submit(course, honest(attack), solution_nb)
+                order += [attack.name, honest(attack)]
+            # 10 s per cell instead of 30: the attacks that hang a kernel end sooner, and the
+            # honest students' cells need far less.
+            settings = ExecutionSettings(timeout=10)
+            results = grade_class(course, client=client, students=order, settings=settings, progress=lambda line: None)
+        outcome["results"] = {r.student: r for r in results}
+    except BaseException as error:  # reported in the test's own thread
+        outcome["error"] = error
+
+
 @pytest.fixture(scope="module")
 def attacked(course_factory, release_nb, solution_nb):
-    course = course_factory("hostile-class")
     before = grader_files()
-    with local_cluster(1) as client:
-        scheduler = client.scheduler.address.removeprefix("tcp://")
-        order = []
-        for attack in ATTACKS:
-            submit(course, attack.name, attacked_notebook(release_nb, attack, scheduler))
-            submit(course, honest(attack), solution_nb)
-            order += [attack.name, honest(attack)]
-        outcome = {}
-
-        def run():
-            try:
-                outcome["results"] = grade_class(course, client=client, students=order, progress=lambda line: None)
-            except BaseException as error:  # reported below, in the test's own thread
-                outcome["error"] = error
-
-        worker = threading.Thread(target=run, daemon=True)
-        worker.start()
-        worker.join(RUN_TIMEOUT)
-    assert not worker.is_alive(), f"the run did not end within {RUN_TIMEOUT} s"
-    assert "error" not in outcome, outcome.get("error")
-    export_grades(course, str(Path(course.root) / "grades.csv"))
-    return course, {r.student: r for r in outcome["results"]}, before
+    courses = [course_factory(f"hostile-class-{n}") for n in range(STREAMS)]
+    outcomes = [{} for _ in courses]
+    runs = [
+        threading.Thread(
+            target=_grade_in_order,
+            args=(course, release_nb, solution_nb, ATTACKS[n::STREAMS], outcome),
+            daemon=True,
+        )
+        for n, (course, outcome) in enumerate(zip(courses, outcomes))
+    ]
+    deadline = time.monotonic() + RUN_TIMEOUT
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(max(0, deadline - time.monotonic()))
+    assert not any(run.is_alive() for run in runs), f"the run did not end within {RUN_TIMEOUT} s"
+    results, course_of = {}, {}
+    for course, outcome in zip(courses, outcomes):
+        assert "error" not in outcome, outcome["error"]
+        export_grades(course, str(Path(course.root) / "grades.csv"))
+        results.update(outcome["results"])
+        course_of.update(dict.fromkeys(outcome["results"], course))
+    assert len(results) == 2 * len(ATTACKS)
+    return Attacked(courses, results, course_of, before)
 
 
 def gradebook_scores(course):
@@ -104,18 +139,17 @@ def gradebook_scores(course):
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda attack: attack.name)
 def test_an_attack_earns_nothing(attacked, attack):
-    course, results, _ = attacked
-    result = results[attack.name]
+    result = attacked.results[attack.name]
     assert result.recorded, result.events
     earned = {name: score for name, (score, _) in result.cells.items() if score}
     assert not earned, f"{attack.why}: earned {earned}"
-    assert gradebook_scores(course)[attack.name][0] == 0
+    assert gradebook_scores(attacked.course_of[attack.name])[attack.name][0] == 0
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda attack: attack.name)
 def test_the_honest_student_graded_after_an_attack_is_untouched(attacked, attack):
-    course, results, _ = attacked
-    result = results[honest(attack)]
+    course = attacked.course_of[honest(attack)]
+    result = attacked.results[honest(attack)]
     lost = {part: tuple(result.parts[part]) for part in PARTS if result.parts[part][0] < result.parts[part][1]}
     assert result.recorded and not lost and not result.events, (lost, result.events)
     score, points = gradebook_scores(course)[honest(attack)]
@@ -125,19 +159,19 @@ def test_the_honest_student_graded_after_an_attack_is_untouched(attacked, attack
 
 
 def test_the_course_gradebook_holds_no_trigger(attacked):
-    course, _, _ = attacked
-    with sqlite3.connect(Path(course.root) / "gradebook.db") as db:
-        assert db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall() == []
+    for course in attacked.courses:
+        with sqlite3.connect(Path(course.root) / "gradebook.db") as db:
+            assert db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall() == []
 
 
 def test_grades_csv_matches_the_gradebook(attacked):
-    course, results, _ = attacked
-    rows = (Path(course.root) / "grades.csv").read_text().splitlines()
-    header, *rows = [row.split(",") for row in rows]
-    scores = {row[header.index("student_id")]: float(row[header.index("raw_score")]) for row in rows}
+    scores = {}
+    for course in attacked.courses:
+        header, *rows = [row.split(",") for row in (Path(course.root) / "grades.csv").read_text().splitlines()]
+        scores.update({row[header.index("student_id")]: float(row[header.index("raw_score")]) for row in rows})
     for attack in ATTACKS:
         assert scores[attack.name] == 0
-        assert scores[honest(attack)] == results[honest(attack)].score > 0
+        assert scores[honest(attack)] == attacked.results[honest(attack)].score > 0
 
 
 def _decodings(text):
@@ -157,7 +191,6 @@ def _decodings(text):
 
 
 def test_no_hidden_line_reaches_any_feedback_even_encoded(attacked, course_template):
-    course, _, _ = attacked
     release = course_template.notebook_path("release")
     import nbformat
 
@@ -167,7 +200,9 @@ def test_no_hidden_line_reaches_any_feedback_even_encoded(attacked, course_templ
     secret = hidden_lines(sources, public=[c.source for c in release_nb.cells])
     secret = [line for line in secret if len(line) > 12]  # short lines ("np = t.np") say nothing
     assert len(secret) > 100
-    for page in Path(course.root, "feedback").rglob("*.html"):
+    pages = [page for course in attacked.courses for page in Path(course.root, "feedback").rglob("*.html")]
+    assert len(pages) == 2 * len(ATTACKS)
+    for page in pages:
         text = strip_ansi(page.read_text(encoding="utf-8"))
         for decoded in _decodings(text):
             leaked = [line for line in secret if line in decoded]
@@ -175,11 +210,11 @@ def test_no_hidden_line_reaches_any_feedback_even_encoded(attacked, course_templ
 
 
 def test_no_attack_got_past_the_sandbox(attacked):
-    course, _, _ = attacked
     import nbformat
 
     got_past = {}
     for attack in ATTACKS:
+        course = attacked.course_of[attack.name]
         nb = nbformat.read(Path(course.path("autograded", attack.name)) / "attention.ipynb", as_version=4)
         printed = "\n".join(
             output.get("text", "") for c in nb.cells if c.cell_type == "code" for output in c.get("outputs", [])
@@ -191,10 +226,10 @@ def test_no_attack_got_past_the_sandbox(attacked):
 
 
 def test_nothing_an_attack_started_or_wrote_outlives_it(attacked):
-    course, _, before = attacked
     assert processes_with("attack-lingering-process") == []
-    assert grader_files() == before
-    assert not list(Path(course.root).rglob("attack-fill.bin"))
+    assert grader_files() == attacked.before
+    for course in attacked.courses:
+        assert not list(Path(course.root).rglob("attack-fill.bin"))
 
 
 def test_under_nbgraders_own_autograde_the_gradebook_is_out_of_reach(course_factory, release_nb, solution_nb):
