@@ -11,6 +11,7 @@ the feedback of anyone (not one hidden line, even encoded). The run must end by 
 
 import base64
 import binascii
+import contextlib
 import copy
 import hashlib
 import re
@@ -72,20 +73,19 @@ class Attacked:
     before: dict[str, str]  # grader_files() before the run
 
 
-def _grade_in_order(course, release_nb, solution_nb, attacks, outcome):
+def _grade_in_order(course, client, release_nb, solution_nb, attacks, outcome):
     """One class on a cluster of its own: each attack, then an honest student."""
     try:
-        with local_cluster(1) as client:
-            scheduler = client.scheduler.address.removeprefix("tcp://")
-            order = []
-            for attack in attacks:
-                submit(course, attack.name, attacked_notebook(release_nb, attack, scheduler))
-                submit(course, honest(attack), solution_nb)
-                order += [attack.name, honest(attack)]
-            # 10 s per cell instead of 30: the attacks that hang a kernel end sooner, and the
-            # honest students' cells need far less.
-            settings = ExecutionSettings(timeout=10)
-            results = grade_class(course, client=client, students=order, settings=settings, progress=lambda line: None)
+        scheduler = client.scheduler.address.removeprefix("tcp://")
+        order = []
+        for attack in attacks:
+            submit(course, attack.name, attacked_notebook(release_nb, attack, scheduler))
+            submit(course, honest(attack), solution_nb)
+            order += [attack.name, honest(attack)]
+        # 10 s per cell instead of 30: the attacks that hang a kernel end sooner, and the
+        # honest students' cells need far less.
+        settings = ExecutionSettings(timeout=10)
+        results = grade_class(course, client=client, students=order, settings=settings, progress=lambda line: None)
         outcome["results"] = {r.student: r for r in results}
     except BaseException as error:  # reported in the test's own thread
         outcome["error"] = error
@@ -96,20 +96,24 @@ def attacked(course_factory, release_nb, solution_nb):
     before = grader_files()
     courses = [course_factory(f"hostile-class-{n}") for n in range(STREAMS)]
     outcomes = [{} for _ in courses]
-    runs = [
-        threading.Thread(
-            target=_grade_in_order,
-            args=(course, release_nb, solution_nb, ATTACKS[n::STREAMS], outcome),
-            daemon=True,
-        )
-        for n, (course, outcome) in enumerate(zip(courses, outcomes))
-    ]
-    deadline = time.monotonic() + RUN_TIMEOUT
-    for run in runs:
-        run.start()
-    for run in runs:
-        run.join(max(0, deadline - time.monotonic()))
-    assert not any(run.is_alive() for run in runs), f"the run did not end within {RUN_TIMEOUT} s"
+    with contextlib.ExitStack() as clusters:
+        # Started one after the other: dask's first cluster of a process imports its dashboard,
+        # and two started at once in two threads can see that import half done.
+        clients = [clusters.enter_context(local_cluster(1)) for _ in courses]
+        runs = [
+            threading.Thread(
+                target=_grade_in_order,
+                args=(course, client, release_nb, solution_nb, ATTACKS[n::STREAMS], outcome),
+                daemon=True,
+            )
+            for n, (course, client, outcome) in enumerate(zip(courses, clients, outcomes))
+        ]
+        deadline = time.monotonic() + RUN_TIMEOUT
+        for run in runs:
+            run.start()
+        for run in runs:
+            run.join(max(0, deadline - time.monotonic()))
+        assert not any(run.is_alive() for run in runs), f"the run did not end within {RUN_TIMEOUT} s"
     results, course_of = {}, {}
     for course, outcome in zip(courses, outcomes):
         assert "error" not in outcome, outcome["error"]
