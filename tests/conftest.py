@@ -157,7 +157,30 @@ def solution_nb(release_nb):
     return completed(release_nb, read(REPO / "source" / "attention" / "attention.ipynb"))
 
 
+def time_per_tier(reports):
+    """{tier: (seconds, tests)} from pytest's reports: every phase's duration (so a session
+    fixture counts where it was set up or torn down), each test counted once."""
+    seconds = dict.fromkeys(TIERS, 0.0)
+    tests = {tier: set() for tier in TIERS}
+    for report in reports:
+        tier = tier_of(REPO / report.nodeid.split("::")[0])
+        seconds[tier] += report.duration
+        tests[tier].add(report.nodeid)
+    return {tier: (seconds[tier], len(tests[tier])) for tier in TIERS if tests[tier]}
+
+
 def pytest_terminal_summary(terminalreporter):
+    reports = [
+        report
+        for category in terminalreporter.stats.values()
+        for report in category
+        if isinstance(report, pytest.TestReport)
+    ]
+    if reports:
+        terminalreporter.write_line(
+            "time per tier: "
+            + ", ".join(f"{tier} {s:.0f} s ({n} tests)" for tier, (s, n) in time_per_tier(reports).items())
+        )
     seconds = getattr(terminalreporter.config, "solution_seconds", None)
     if seconds is not None:
         terminalreporter.write_line(
