@@ -1,27 +1,26 @@
 """A new SQLite gradebook file, stamped with nbgrader's schema version as nbgrader stamps it.
 
 nbgrader's Gradebook stamps a database it creates with the head of its alembic migrations, which
-it learns by running ``alembic heads`` in a subprocess: one to two seconds of a grading run, for
-a value that is the same for every gradebook of the installed nbgrader. A run creates two
-(the release check's, and the one the workers get), and the tests create dozens. So the version
-is asked once per process, and a file made here holds it before nbgrader opens it; nbgrader
-then sees an existing database, and creates its tables in it as in any other.
+it learns by running ``alembic heads`` in a subprocess: two to three seconds of a grading run,
+for a value that is the same for every gradebook of the installed nbgrader. A run creates two
+(the release check's, and the one the workers get), and the tests create dozens. So the head is
+read here, in this process, from nbgrader's own migration scripts (what ``alembic heads``
+reads, in milliseconds), and a file made here holds it before nbgrader opens it; nbgrader then
+sees an existing database, and creates its tables in it as in any other.
 """
 
 import functools
 import sqlite3
 from contextlib import closing
 
-from nbgrader.api import get_alembic_version
-
-from .course import put_python_scripts_on_path
+from alembic.script import ScriptDirectory
+from nbgrader.dbutil import ALEMBIC_DIR
 
 
 @functools.cache
 def schema_version() -> str:
     """The alembic head of the installed nbgrader's gradebook schema."""
-    put_python_scripts_on_path()
-    return get_alembic_version()
+    return ScriptDirectory(ALEMBIC_DIR).get_current_head()
 
 
 def create(path: str) -> str:

@@ -8,10 +8,9 @@ import sys
 
 import nbgrader.api
 import pytest
-from alembic.script import ScriptDirectory
-from nbgrader.dbutil import ALEMBIC_DIR
 
 from conftest import copy_course
+from grading import new_gradebook
 from testbed.courses import build_course
 
 from . import notebooks
@@ -44,10 +43,9 @@ def no_kernels():
 def alembic_head_in_process():
     """nbgrader stamps each new gradebook with its schema's version, the head of its alembic
     scripts, which it gets from `alembic heads`: a new interpreter that imports nbgrader (seconds),
-    for every gradebook. Here the head is read once, in this process, from the same scripts."""
-    head = ScriptDirectory(ALEMBIC_DIR).get_current_head()
+    for every gradebook. Here it is read in this process, as grading.new_gradebook reads it."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(nbgrader.api, "get_alembic_version", lambda: head)
+        patch.setattr(nbgrader.api, "get_alembic_version", new_gradebook.schema_version)
         yield
 
 
