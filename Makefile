@@ -42,9 +42,10 @@ grade: $(STAMP) bubblewrap
 test: $(STAMP) bubblewrap $(if $(ROOT),browser-deps)
 	@echo $(BIN)/python -m pytest; $(BIN)/python -m pytest; status=$$?; $(give_back); exit $$status
 
-# The unit tier alone (no kernels; seconds).
+# The unit tier alone (no kernels; seconds). A test's folder is its tier (tests/conftest.py), so
+# naming the folder is `-m unit` without collecting the other tiers' files.
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m unit
+	$(BIN)/python -m pytest tests/unit
 
 # Refresh source/attention/attention.ipynb from its jupytext twin attention.py (the file to edit).
 notebook: $(STAMP)
