@@ -20,7 +20,10 @@ from nbgrader.dbutil import ALEMBIC_DIR
 @functools.cache
 def schema_version() -> str:
     """The alembic head of the installed nbgrader's gradebook schema."""
-    return ScriptDirectory(ALEMBIC_DIR).get_current_head()
+    head = ScriptDirectory(ALEMBIC_DIR).get_current_head()
+    if head is None:
+        raise RuntimeError(f"nbgrader's gradebook migrations ({ALEMBIC_DIR}) have no head: is nbgrader complete?")
+    return head
 
 
 def create(path: str) -> str:
