@@ -1,5 +1,5 @@
 """The unit tier stays a unit tier: a test here that starts a kernel fails, with a message saying
-where such a test belongs. (Short commands are allowed: nbgrader's Gradebook runs `alembic`.)
+where such a test belongs. (Short commands are allowed: test_make_clean runs `make clean`.)
 
 What takes seconds is done once per session, or not at all: the version nbgrader stamps each new
 gradebook with, and the release of a small course (``small_course``)."""
